@@ -1,0 +1,1 @@
+namespace TenantBackup.PowerShell; internal static class Placeholder { }
