@@ -1,22 +1,242 @@
+using System.Text.Json;
+using TenantBackup.Engine.Internal;
+
 namespace TenantBackup.Engine.Repository;
 
-/// <summary>A folder of archives with its index, <c>backups.json</c>.</summary>
+/// <summary>
+/// A folder of archives with its index, <c>backups.json</c>. Readers read the index without a lock (writers replace
+/// it atomically); writers serialize on <c>backups.json.lock</c>, re-read, change, write a temp file and rename it over.
+/// </summary>
 public sealed class BackupRepository
 {
+    /// <summary>The index file's name.</summary>
+    public const string IndexFileName = "backups.json";
+
+    /// <summary>The environment variable naming the default repository.</summary>
+    public const string EnvironmentVariable = "TENANTBACKUP_REPOSITORY";
+
+    private static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(30);
+
     private BackupRepository(string root) => Root = root;
 
     /// <summary>Full path of the folder.</summary>
     public string Root { get; }
 
+    /// <summary>Full path of <c>backups.json</c>.</summary>
+    public string IndexPath => Path.Combine(Root, IndexFileName);
+
+    private string LockPath => IndexPath + ".lock";
+
     /// <summary>
-    /// The folder used when none is given: <c>$TENANTBACKUP_REPOSITORY</c>, else a per-platform data folder
-    /// (<c>$XDG_DATA_HOME/tenantbackup</c> or <c>~/.local/share/tenantbackup</c>; <c>%LOCALAPPDATA%\TenantBackup</c> on Windows).
+    /// The folder used when none is given: <c>$TENANTBACKUP_REPOSITORY</c>, else <c>TenantBackup</c> in the
+    /// per-user data folder (<c>$XDG_DATA_HOME</c> or <c>~/.local/share</c> on Linux, <c>%LOCALAPPDATA%</c> on Windows).
     /// </summary>
-    public static string DefaultPath => throw new NotImplementedException();
+    public static string DefaultPath
+    {
+        get
+        {
+            var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
+            return string.IsNullOrWhiteSpace(configured)
+                ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "TenantBackup")
+                : configured;
+        }
+    }
 
     /// <summary>Opens (and with <paramref name="create"/>, creates) the repository at <paramref name="path"/> or the default.</summary>
-    public static BackupRepository Open(string? path, bool create = false) => throw new NotImplementedException();
+    public static BackupRepository Open(string? path, bool create = false)
+    {
+        var root = Path.GetFullPath(string.IsNullOrWhiteSpace(path) ? DefaultPath : path);
+        if (!Directory.Exists(root))
+        {
+            if (!create)
+            {
+                throw new TenantBackupException(
+                    ErrorCode.RepositoryError,
+                    $"The repository folder '{root}' does not exist. Check -Repository / --repository or ${EnvironmentVariable}; " +
+                    "a backup creates the folder when it first writes there.",
+                    root);
+            }
+
+            try
+            {
+                Directory.CreateDirectory(root);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new TenantBackupException(ErrorCode.RepositoryError, $"Cannot create the repository folder '{root}': {e.Message}", root, e);
+            }
+        }
+
+        return new BackupRepository(root);
+    }
 
     /// <summary>Backups in the index, oldest first, optionally of one tenant only.</summary>
-    public IReadOnlyList<BackupInfo> List(string? tenant = null) => throw new NotImplementedException();
+    public IReadOnlyList<BackupInfo> List(string? tenant = null) =>
+        ReadIndex().Backups
+            .Where(e => tenant is null || string.Equals(e.Tenant, tenant, StringComparison.Ordinal))
+            .OrderBy(e => e.CreatedAt)
+            .ThenBy(e => e.Id, StringComparer.Ordinal)
+            .Select(ToInfo)
+            .ToList();
+
+    /// <summary>The full path of an entry's archive.</summary>
+    internal string FullPath(IndexEntry entry) => Path.Combine(Root, entry.Path.Replace('/', Path.DirectorySeparatorChar));
+
+    /// <summary>The public view of an index entry.</summary>
+    internal BackupInfo ToInfo(IndexEntry entry) => new()
+    {
+        Id = entry.Id,
+        Tenant = entry.Tenant,
+        TenantColumn = entry.TenantColumn,
+        Kind = entry.Kind,
+        CreatedAt = entry.CreatedAt,
+        Database = entry.Source.Database,
+        Server = entry.Source.Host,
+        TableCount = entry.TableCount,
+        RowCount = entry.RowCount,
+        Size = entry.Size,
+        Status = entry.Status,
+        Path = FullPath(entry),
+        Repository = Root,
+        Sha256 = entry.Sha256,
+        Compression = entry.Compression,
+        ParentId = entry.ParentId,
+        CreatedBy = entry.CreatedBy,
+        Message = entry.Message,
+        LastVerifiedAt = entry.LastVerifiedAt,
+        LastVerifyResult = entry.LastVerifyResult,
+    };
+
+    /// <summary>Reads the index as it is now; a repository without one has no backups yet.</summary>
+    internal IndexDocument ReadIndex()
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(IndexPath);
+        }
+        catch (FileNotFoundException)
+        {
+            return new IndexDocument();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TenantBackupException(ErrorCode.RepositoryError, $"Cannot read the index '{IndexPath}': {e.Message}", IndexPath, e);
+        }
+
+        return Parse(text);
+    }
+
+    /// <summary>Changes the index under the lock: re-reads it, applies <paramref name="change"/>, replaces the file atomically.</summary>
+    internal async Task<T> UpdateIndexAsync<T>(Func<IndexDocument, T> change, CancellationToken cancellationToken, TimeSpan? lockTimeout = null)
+    {
+        using var held = await IndexLock.AcquireAsync(LockPath, lockTimeout ?? DefaultLockTimeout, cancellationToken).ConfigureAwait(false);
+        var index = ReadIndex();
+        var result = change(index);
+        WriteIndex(index);
+        return result;
+    }
+
+    /// <summary>Changes the index under the lock; see <see cref="UpdateIndexAsync{T}"/>.</summary>
+    internal Task UpdateIndexAsync(Action<IndexDocument> change, CancellationToken cancellationToken, TimeSpan? lockTimeout = null) =>
+        UpdateIndexAsync(
+            index =>
+            {
+                change(index);
+                return true;
+            },
+            cancellationToken,
+            lockTimeout);
+
+    private void WriteIndex(IndexDocument index)
+    {
+        var temp = $"{IndexPath}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                JsonSerializer.Serialize(stream, index, Json.Options);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, IndexPath, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new TenantBackupException(
+                ErrorCode.IOError, $"Cannot write the index '{IndexPath}': {e.Message}. The previous index is unchanged.", IndexPath, e);
+        }
+    }
+
+    private IndexDocument Parse(string text)
+    {
+        IndexDocument? index;
+        try
+        {
+            index = JsonSerializer.Deserialize<IndexDocument>(text, Json.Options);
+        }
+        catch (JsonException e)
+        {
+            throw Corrupt($"it is not valid JSON ({e.Message})", e);
+        }
+
+        if (index is null)
+        {
+            throw Corrupt("it is empty", null);
+        }
+
+        if (index.SchemaVersion > IndexDocument.CurrentSchemaVersion)
+        {
+            throw new TenantBackupException(
+                ErrorCode.IndexCorrupt,
+                $"The index '{IndexPath}' has schema version {index.SchemaVersion}, written by a newer TenantBackup. Upgrade TenantBackup to use this repository.",
+                IndexPath);
+        }
+
+        var duplicate = index.Backups.GroupBy(e => e.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw Corrupt($"backup id {duplicate.Key} appears {duplicate.Count()} times", null);
+        }
+
+        var outside = index.Backups.FirstOrDefault(e => !IsInside(e.Path));
+        if (outside is not null)
+        {
+            throw Corrupt($"backup {outside.Id} has the path '{outside.Path}', which is not a file inside the repository", null);
+        }
+
+        return index;
+    }
+
+    /// <summary>True for a relative path that stays inside the repository folder.</summary>
+    private bool IsInside(string relative)
+    {
+        if (string.IsNullOrEmpty(relative) || Path.IsPathRooted(relative) || relative.Contains('\\', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var full = Path.GetFullPath(Path.Combine(Root, relative));
+        return full.StartsWith(Root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
+    private TenantBackupException Corrupt(string what, Exception? inner) => new(
+        ErrorCode.IndexCorrupt,
+        $"The index '{IndexPath}' cannot be used: {what}. It was left as it is; move it aside and run Sync-BackupIndex -Apply " +
+        "(tenantbackup sync --apply) to rebuild it from the archives, or restore it from a copy.",
+        IndexPath,
+        inner);
+
+    internal static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the caller is already reporting the error that matters.
+        }
+    }
 }

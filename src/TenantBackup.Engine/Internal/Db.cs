@@ -1,0 +1,48 @@
+using Npgsql;
+
+namespace TenantBackup.Engine.Internal;
+
+/// <summary>Small helpers over Npgsql for the engine's catalog and control queries.</summary>
+internal static class Db
+{
+    /// <summary>Runs <paramref name="sql"/> with positional parameters and maps every row.</summary>
+    public static async Task<List<T>> QueryAsync<T>(
+        NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddRange(parameters);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            var rows = new List<T>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(map(reader));
+            }
+
+            return rows;
+        }
+    }
+
+    /// <summary>Runs a statement that returns no rows (or whose rows do not matter).</summary>
+    public static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddRange(parameters);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a query and returns its first column of the first row.</summary>
+    public static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        var rows = await QueryAsync(connection, sql, r => r.GetFieldValue<T>(0), cancellationToken, parameters).ConfigureAwait(false);
+        return rows[0];
+    }
+
+    /// <summary>A typed positional parameter.</summary>
+    public static NpgsqlParameter<T> Param<T>(T value) => new() { TypedValue = value };
+
+    /// <summary>An <c>oid[]</c> parameter.</summary>
+    public static NpgsqlParameter OidArray(uint[] oids) =>
+        new NpgsqlParameter<uint[]> { TypedValue = oids, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid };
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TenantBackup.Engine.Repository;
+
+/// <summary>Where a backup was taken: never a password.</summary>
+public sealed class BackupSource
+{
+    /// <summary>Server host as given in the connection.</summary>
+    public string? Host { get; set; }
+
+    /// <summary>Database name.</summary>
+    public string Database { get; set; } = "";
+
+    /// <summary><c>server_version</c>.</summary>
+    public string? ServerVersion { get; set; }
+
+    /// <summary>The cluster's system identifier, which tells clusters apart even when host names repeat.</summary>
+    public string? SystemIdentifier { get; set; }
+}
+
+/// <summary>One backup as <c>backups.json</c> records it.</summary>
+internal sealed class IndexEntry
+{
+    public string Id { get; set; } = "";
+
+    public string Tenant { get; set; } = "";
+
+    public string TenantColumn { get; set; } = "";
+
+    public string Kind { get; set; } = BackupKinds.Full;
+
+    public string? ParentId { get; set; }
+
+    /// <summary>Archive path relative to the repository, with forward slashes.</summary>
+    public string Path { get; set; } = "";
+
+    public long Size { get; set; }
+
+    public string Sha256 { get; set; } = "";
+
+    public string Compression { get; set; } = "";
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public string? CreatedBy { get; set; }
+
+    public BackupSource Source { get; set; } = new();
+
+    public int TableCount { get; set; }
+
+    public long RowCount { get; set; }
+
+    public string Status { get; set; } = BackupStatus.Available;
+
+    public DateTimeOffset? LastVerifiedAt { get; set; }
+
+    public string? LastVerifyResult { get; set; }
+
+    public string? Message { get; set; }
+
+    /// <summary>Fields written by newer versions, kept as they are when this version rewrites the index.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+/// <summary>The status values of an index entry.</summary>
+public static class BackupStatus
+{
+    /// <summary>The archive is in the repository.</summary>
+    public const string Available = "available";
+
+    /// <summary>The index lists it but the file is gone.</summary>
+    public const string Missing = "missing";
+
+    /// <summary>The file failed verification.</summary>
+    public const string Corrupt = "corrupt";
+}
+
+/// <summary>The whole of <c>backups.json</c>.</summary>
+internal sealed class IndexDocument
+{
+    public const int CurrentSchemaVersion = 1;
+
+    public int SchemaVersion { get; set; } = CurrentSchemaVersion;
+
+    public List<IndexEntry> Backups { get; set; } = [];
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
+}
