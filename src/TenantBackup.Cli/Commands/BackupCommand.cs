@@ -46,6 +46,7 @@ internal sealed class BackupCommand : Command
     {
         Description = "Compression level (zstd 1-22, gzip 1-9); default: the codec's own.",
         HelpName = "N",
+        CustomParser = ParseCompressionLevel,
     };
 
     private readonly Option<string[]> _schema = new("--schema")
@@ -102,13 +103,6 @@ internal sealed class BackupCommand : Command
         _compression.AcceptOnlyFromAmong("zstd", "gzip", "none");
         _tenant.Validators.Add(RequireText);
         _tenantColumn.Validators.Add(RequireText);
-        _compressionLevel.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 1 or > 22)
-            {
-                result.AddError("--compression-level must be from 1 to 22.");
-            }
-        });
 
         Add(_connection);
         Add(_tenant);
@@ -203,6 +197,19 @@ internal sealed class BackupCommand : Command
         }
 
         result.AddError($"'{text}' is not a duration: give {Durations.Forms}.");
+        return null;
+    }
+
+    private static int? ParseCompressionLevel(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var level)
+            && level is >= 1 and <= 22)
+        {
+            return level;
+        }
+
+        result.AddError($"'{text}' is not a compression level: give a whole number from 1 to 22.");
         return null;
     }
 
