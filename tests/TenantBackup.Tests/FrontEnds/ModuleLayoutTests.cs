@@ -115,6 +115,37 @@ public partial class ModuleLayoutTests
         }
     }
 
+    [Theory]
+    [InlineData(0, "0 B")]
+    [InlineData(1023, "1023 B")]
+    [InlineData(5_000_000, "4.8 MB")]
+    [InlineData(3L * 1024 * 1024 * 1024 * 1024, "3.0 TB")]
+    public void TheSizeColumnIsForPeople(long size, string expected)
+    {
+        var backup = GetTenantBackupFilterTests.Backup("0001", "42", BackupKinds.Full, new DateTimeOffset(2025, 6, 1, 12, 30, 0, TimeSpan.Zero));
+        backup = new BackupInfo
+        {
+            Id = backup.Id, Tenant = backup.Tenant, TenantColumn = backup.TenantColumn, Kind = backup.Kind, CreatedAt = backup.CreatedAt,
+            Database = backup.Database, TableCount = backup.TableCount, RowCount = backup.RowCount, Size = size, Status = backup.Status,
+            Path = backup.Path, Repository = backup.Repository, Sha256 = backup.Sha256, Compression = backup.Compression,
+        };
+
+        var scripts = XDocument.Load(Path.Combine(TestPaths.RepoRoot, "module", "TenantBackup.Format.ps1xml"))
+            .Descendants("ScriptBlock").Select(s => s.Value).ToList();
+
+        Assert.Equal(expected, RunColumnScript(scripts[1], backup));
+        Assert.Equal(backup.CreatedAt.LocalDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), RunColumnScript(scripts[0], backup));
+    }
+
+    private static string RunColumnScript(string script, BackupInfo backup)
+    {
+        using var ps = System.Management.Automation.PowerShell.Create(InitialSessionState.CreateDefault2());
+        ps.AddScript("param($InputObject) $InputObject | ForEach-Object { " + script + " }").AddArgument(backup);
+        var result = ps.Invoke();
+        Assert.False(ps.HadErrors, string.Join(Environment.NewLine, ps.Streams.Error));
+        return Assert.Single(result).ToString();
+    }
+
     [Fact]
     public void TheFormatFileLoadsIntoAFormatTable()
     {
