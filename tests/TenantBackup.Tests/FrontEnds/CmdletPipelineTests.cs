@@ -87,8 +87,8 @@ public class CmdletPipelineTests
     [Fact]
     public void BackupInfoFromThePipelineBindsIdTenantAndRepositoryOfGetTenantBackup()
     {
-        // Once the repository works: an empty one has no backup with that id, and the error names it. That the id and
-        // the repository of the piped object were used shows the by-property-name binding.
+        // An empty repository has no backup with that id, and the error names it: that the id and the repository of the
+        // piped object were used shows the by-property-name binding.
         using var repository = new TempFolder();
         Engine.Repository.BackupRepository.Open(repository.Path, create: true);
         using var ps = PowerShellSession.Create();
