@@ -1,1 +1,81 @@
-return 0;
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using TenantBackup.Cli.Commands;
+
+namespace TenantBackup.Cli;
+
+/// <summary>The <c>tenantbackup</c> command: arguments → engine requests → JSON or text, with the documented exit codes.</summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        using var cancellation = new CancellationTokenSource();
+
+        // The first Ctrl+C (or SIGTERM from systemd/docker stop) cancels the operation, so the engine removes its partial
+        // archive and releases its locks; a second Ctrl+C ends the process the hard way.
+        void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
+        {
+            if (!cancellation.IsCancellationRequested)
+            {
+                e.Cancel = true;
+                Console.Error.WriteLine("tenantbackup: cancelling (press Ctrl+C again to abort at once)");
+                cancellation.Cancel();
+            }
+        }
+
+        Console.CancelKeyPress += OnCancelKeyPress;
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            cancellation.Cancel();
+        });
+        try
+        {
+            return await RunAsync(args, Console.Out, Console.Error, cancellation.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= OnCancelKeyPress;
+        }
+    }
+
+    /// <summary>Runs the command line <paramref name="args"/> in-process, writing to the given streams; returns the exit code.</summary>
+    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        // Engine threads report progress and warnings concurrently.
+        stderr = TextWriter.Synchronized(stderr);
+        var parseResult = Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            foreach (var error in parseResult.Errors)
+            {
+                await stderr.WriteLineAsync($"tenantbackup: usage: {error.Message}").ConfigureAwait(false);
+            }
+
+            var commandPath = string.Join(' ', parseResult.CommandResult.Command is RootCommand
+                ? ["tenantbackup"]
+                : (string[])["tenantbackup", parseResult.CommandResult.Command.Name]);
+            await stderr.WriteLineAsync($"Run '{commandPath} --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var configuration = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null, // Main handles Ctrl+C and SIGTERM itself.
+        };
+        return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Parses a command line with the real command tree (what tests use to check request building).</summary>
+    internal static ParseResult Parse(IReadOnlyList<string> args) => CreateRootCommand().Parse(args);
+
+    /// <summary>The command tree: <c>backup</c> and <c>list</c>.</summary>
+    internal static RootCommand CreateRootCommand() => new("Back up one tenant's rows from a multi-tenant PostgreSQL database.")
+    {
+        new BackupCommand(),
+        new ListCommand(),
+    };
+}

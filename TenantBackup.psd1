@@ -1,0 +1,22 @@
+@{
+    RootModule           = 'TenantBackup.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '2520b968-d8cb-4d85-98d2-c40c4d32a265'
+    Author               = 'TenantBackup contributors'
+    CompanyName          = 'TenantBackup contributors'
+    Copyright            = '(c) TenantBackup contributors'
+    Description          = 'Backs up one tenant''s rows from a shared, multi-tenant PostgreSQL database into a checksummed archive kept in a backup repository with an index.'
+    CompatiblePSEditions = @('Core')
+    PowerShellVersion    = '7.4'
+    CmdletsToExport      = @('New-TenantBackup', 'Get-TenantBackup')
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    FormatsToProcess     = @('TenantBackup.Format.ps1xml')
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('PostgreSQL', 'Backup', 'MultiTenant', 'Tenant', 'Npgsql', 'Linux', 'Windows', 'MacOS')
+            ReleaseNotes = 'First preview: New-TenantBackup and Get-TenantBackup.'
+        }
+    }
+}

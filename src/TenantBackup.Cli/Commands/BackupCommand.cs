@@ -1,0 +1,223 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Microsoft.Extensions.Logging;
+using TenantBackup.Cli.Output;
+using TenantBackup.Engine;
+using TenantBackup.Engine.Backup;
+
+namespace TenantBackup.Cli.Commands;
+
+/// <summary><c>tenantbackup backup</c>: one tenant into an archive in a repository (what <c>New-TenantBackup</c> does).</summary>
+internal sealed class BackupCommand : Command
+{
+    private readonly Option<string> _connection = new("--connection")
+    {
+        Description = "Npgsql connection string; missing parts come from PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD and ~/.pgpass.",
+        HelpName = "CS",
+    };
+
+    private readonly Option<string> _tenant = new("--tenant")
+    {
+        Description = "The tenant value to back up, e.g. 42 or a uuid.",
+        HelpName = "V",
+        Required = true,
+    };
+
+    private readonly Option<string> _tenantColumn = new("--tenant-column")
+    {
+        Description = "The column that carries the tenant.",
+        HelpName = "C",
+        DefaultValueFactory = _ => BackupRequest.DefaultTenantColumn,
+    };
+
+    private readonly Option<string> _repository = new("--repository")
+    {
+        Description = "Repository folder (default: $TENANTBACKUP_REPOSITORY, else a per-user data folder).",
+        HelpName = "DIR",
+    };
+
+    private readonly Option<string> _compression = new("--compression")
+    {
+        Description = "Archive compression (default zstd; falls back to gzip with a warning when libzstd is missing and this is not given).",
+        HelpName = "zstd|gzip|none",
+    };
+
+    private readonly Option<int?> _compressionLevel = new("--compression-level")
+    {
+        Description = "Compression level (zstd 1-22, gzip 1-9); default: the codec's own.",
+        HelpName = "N",
+        CustomParser = ParseCompressionLevel,
+    };
+
+    private readonly Option<string[]> _schema = new("--schema")
+    {
+        Description = "A schema to look for tenant tables in (repeatable); default: every user schema.",
+        HelpName = "S",
+    };
+
+    private readonly Option<string[]> _includeTable = new("--include-table")
+    {
+        Description = "Wildcard of tables (table or schema.table) to keep (repeatable).",
+        HelpName = "PATTERN",
+    };
+
+    private readonly Option<string[]> _excludeTable = new("--exclude-table")
+    {
+        Description = "Wildcard of tables (table or schema.table) to leave out (repeatable).",
+        HelpName = "PATTERN",
+    };
+
+    private readonly Option<string[]> _includePath = new("--include-path")
+    {
+        Description = "A folder of the tenant's files to store under files/ (repeatable).",
+        HelpName = "DIR",
+    };
+
+    private readonly Option<string> _message = new("--message")
+    {
+        Description = "Free text stored with the backup.",
+        HelpName = "M",
+    };
+
+    private readonly Option<TimeSpan?> _lockTimeout = new("--lock-timeout")
+    {
+        Description = $"How long to wait for the tenant's lock: {Durations.Forms}. Default 30s.",
+        HelpName = "DURATION",
+        CustomParser = ParseDuration,
+    };
+
+    private readonly Option<bool> _json = new("--json")
+    {
+        Description = "Print the result as JSON on stdout (progress and warnings stay on stderr).",
+    };
+
+    private readonly Option<bool> _verbose = new("--verbose")
+    {
+        Description = "Print the engine's steps on stderr.",
+    };
+
+    /// <summary>Creates the command with its options and action.</summary>
+    public BackupCommand()
+        : base("backup", "Back up one tenant's rows into a checksummed archive in a repository.")
+    {
+        _compression.AcceptOnlyFromAmong("zstd", "gzip", "none");
+        _tenant.Validators.Add(RequireText);
+        _tenantColumn.Validators.Add(RequireText);
+
+        Add(_connection);
+        Add(_tenant);
+        Add(_tenantColumn);
+        Add(_repository);
+        Add(_compression);
+        Add(_compressionLevel);
+        Add(_schema);
+        Add(_includeTable);
+        Add(_excludeTable);
+        Add(_includePath);
+        Add(_message);
+        Add(_lockTimeout);
+        Add(_json);
+        Add(_verbose);
+        SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(
+            parseResult,
+            cancellationToken,
+            (stdout, stderr) => RunAsync(parseResult, stdout, stderr, cancellationToken)));
+    }
+
+    /// <summary>
+    /// The engine request for a parsed <c>backup</c> command line; relative paths are made absolute against the current
+    /// directory.
+    /// </summary>
+    /// <exception cref="TenantBackupException">A value the engine could not use (e.g. an unparseable connection string).</exception>
+    internal static BackupRequest BuildRequest(ParseResult parseResult)
+    {
+        var command = (BackupCommand)parseResult.CommandResult.Command;
+        var request = new BackupRequest
+        {
+            ConnectionString = ConnectionStrings.Build(parseResult.GetValue(command._connection), null, null, null, null, null),
+            Tenant = parseResult.GetRequiredValue(command._tenant),
+            TenantColumn = parseResult.GetValue(command._tenantColumn) ?? BackupRequest.DefaultTenantColumn,
+            Repository = parseResult.GetValue(command._repository) is { } repository ? Path.GetFullPath(repository) : null,
+            CompressionLevel = parseResult.GetValue(command._compressionLevel),
+            Schemas = parseResult.GetValue(command._schema) ?? [],
+            IncludeTables = parseResult.GetValue(command._includeTable) ?? [],
+            ExcludeTables = parseResult.GetValue(command._excludeTable) ?? [],
+            IncludePaths = (parseResult.GetValue(command._includePath) ?? []).Select(Path.GetFullPath).ToArray(),
+            Message = parseResult.GetValue(command._message),
+        };
+
+        if (parseResult.GetValue(command._compression) is { } compression)
+        {
+            request = request with
+            {
+                Compression = compression switch
+                {
+                    "gzip" => Compression.Gzip,
+                    "none" => Compression.None,
+                    _ => Compression.Zstd,
+                },
+                CompressionExplicit = true,
+            };
+        }
+
+        if (parseResult.GetValue(command._lockTimeout) is { } lockTimeout)
+        {
+            request = request with { LockTimeout = lockTimeout };
+        }
+
+        return request;
+    }
+
+    private async Task<int> RunAsync(ParseResult parseResult, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var request = BuildRequest(parseResult);
+        var logger = new StderrLogger(stderr, parseResult.GetValue(_verbose) ? LogLevel.Debug : LogLevel.Warning);
+        var backup = await new BackupEngine(logger)
+            .BackupAsync(request, new StderrProgress(stderr), cancellationToken)
+            .ConfigureAwait(false);
+
+        if (parseResult.GetValue(_json))
+        {
+            await JsonOutput.WriteAsync(stdout, backup).ConfigureAwait(false);
+        }
+        else
+        {
+            await stdout.WriteLineAsync(TextOutput.Backup(backup)).ConfigureAwait(false);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static TimeSpan? ParseDuration(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
+        if (Durations.TryParse(text, out var value))
+        {
+            return value;
+        }
+
+        result.AddError($"'{text}' is not a duration: give {Durations.Forms}.");
+        return null;
+    }
+
+    private static int? ParseCompressionLevel(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var level)
+            && level is >= 1 and <= 22)
+        {
+            return level;
+        }
+
+        result.AddError($"'{text}' is not a compression level: give a whole number from 1 to 22.");
+        return null;
+    }
+
+    private static void RequireText(OptionResult result)
+    {
+        if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
+        {
+            result.AddError($"{result.Option.Name} must not be empty.");
+        }
+    }
+}

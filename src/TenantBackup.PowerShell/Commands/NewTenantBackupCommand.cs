@@ -1,0 +1,190 @@
+using System.Management.Automation;
+using TenantBackup.Engine;
+using TenantBackup.Engine.Backup;
+using TenantBackup.Engine.Repository;
+using TenantBackup.PowerShell.Internal;
+
+namespace TenantBackup.PowerShell.Commands;
+
+/// <summary>
+/// <para type="synopsis">Backs up one tenant's rows into a checksummed archive in a backup repository.</para>
+/// <para type="description">Each tenant value (from -Tenant or the pipeline) gets its own archive and index entry; the
+/// command writes one BackupInfo per backup.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.New, "TenantBackup", SupportsShouldProcess = true, DefaultParameterSetName = ConnectionStringSet)]
+[OutputType(typeof(BackupInfo))]
+public sealed class NewTenantBackupCommand : TenantBackupCmdlet
+{
+    /// <summary>Parameter set: connect with an Npgsql connection string (or the <c>PG*</c> variables alone).</summary>
+    public const string ConnectionStringSet = "ConnectionString";
+
+    /// <summary>Parameter set: connect with a server name, port, database and credential.</summary>
+    public const string ServerSet = "Server";
+
+    private const int ProgressActivityId = 0x7B01;
+
+    // The engine's defaults, shown by parameters left out.
+    private static readonly BackupRequest _defaults = new() { ConnectionString = string.Empty, Tenant = string.Empty };
+
+    private Compression? _compression;
+
+    /// <summary>
+    /// <para type="description">Npgsql connection string. Missing parts come from PGHOST, PGPORT, PGDATABASE, PGUSER,
+    /// PGPASSWORD and ~/.pgpass, as with psql.</para>
+    /// </summary>
+    [Parameter(ParameterSetName = ConnectionStringSet)]
+    [ValidateNotNullOrEmpty]
+    public string? ConnectionString { get; set; }
+
+    /// <summary><para type="description">Host name, IP address or Unix socket folder of the PostgreSQL server.</para></summary>
+    [Parameter(Mandatory = true, ParameterSetName = ServerSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Server { get; set; }
+
+    /// <summary><para type="description">TCP port of the server (default 5432, or PGPORT).</para></summary>
+    [Parameter(ParameterSetName = ServerSet)]
+    [ValidateRange(1, 65535)]
+    public int? Port { get; set; }
+
+    /// <summary><para type="description">Database holding the tenants (default PGDATABASE, else the user name).</para></summary>
+    [Parameter(ParameterSetName = ServerSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Database { get; set; }
+
+    /// <summary><para type="description">Role and password to log in with; without it, PGUSER/PGPASSWORD/~/.pgpass apply.</para></summary>
+    [Parameter(ParameterSetName = ServerSet)]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary><para type="description">The tenant value to back up, e.g. 42 or a uuid. Takes pipeline input.</para></summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Tenant { get; set; } = string.Empty;
+
+    /// <summary><para type="description">The column that carries the tenant (default tenant_id).</para></summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string TenantColumn { get; set; } = BackupRequest.DefaultTenantColumn;
+
+    /// <summary><para type="description">Repository folder (default $env:TENANTBACKUP_REPOSITORY, else a per-user data folder).</para></summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Repository { get; set; }
+
+    /// <summary>
+    /// <para type="description">Zstd (default), Gzip or None. When given explicitly, a missing libzstd is an error instead of
+    /// a fallback to gzip.</para>
+    /// </summary>
+    [Parameter]
+    public Compression Compression
+    {
+        get => _compression ?? _defaults.Compression;
+        set => _compression = value;
+    }
+
+    /// <summary><para type="description">Compression level (zstd 1-22, gzip 1-9); default: the codec's own.</para></summary>
+    [Parameter]
+    [ValidateRange(1, 22)]
+    public int? CompressionLevel { get; set; }
+
+    /// <summary><para type="description">Schemas to look for tenant tables in; default: every user schema.</para></summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Schema { get; set; }
+
+    /// <summary><para type="description">Wildcards of tables (table or schema.table) to keep; default: all in scope.</para></summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? IncludeTable { get; set; }
+
+    /// <summary><para type="description">Wildcards of tables (table or schema.table) to leave out.</para></summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? ExcludeTable { get; set; }
+
+    /// <summary><para type="description">Folders of the tenant's files to store in the archive under files/.</para></summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? IncludePath { get; set; }
+
+    /// <summary><para type="description">Free text stored with the backup.</para></summary>
+    [Parameter]
+    public string? Message { get; set; }
+
+    /// <summary><para type="description">How long to wait for the tenant's lock: seconds (90) or a TimeSpan (00:01:30). Default 30 s.</para></summary>
+    [Parameter]
+    [TimeSpanTransformation]
+    public TimeSpan LockTimeout { get; set; } = _defaults.LockTimeout;
+
+    /// <summary>Checks the parameters and backs up the current tenant.</summary>
+    protected override void ProcessRecord()
+    {
+        BackupRequest request;
+        string repository;
+        try
+        {
+            request = BuildRequest(ResolvePath);
+            repository = request.Repository ?? BackupRepository.DefaultPath;
+        }
+        catch (TenantBackupException ex)
+        {
+            ThrowEngineError(ex, Tenant);
+            return;
+        }
+
+        if (!ShouldProcess(DescribeTarget(request, repository), "Back up tenant"))
+        {
+            return;
+        }
+
+        var backup = RunEngine(
+            ProgressActivityId,
+            $"Backing up tenant {request.Tenant}",
+            request.Tenant,
+            (logger, progress, token) => new BackupEngine(logger).BackupAsync(request, progress, token));
+        if (backup is not null)
+        {
+            WriteObject(backup);
+        }
+    }
+
+    /// <summary>
+    /// The engine request for the current parameter values; paths go through <paramref name="resolvePath"/>
+    /// (PowerShell's current location when the command runs; as given when null).
+    /// </summary>
+    /// <exception cref="TenantBackupException">A parameter value the engine could not use.</exception>
+    internal BackupRequest BuildRequest(Func<string, string>? resolvePath = null)
+    {
+        resolvePath ??= static path => path;
+        var credential = Credential == PSCredential.Empty ? null : Credential;
+        var connectionString = ConnectionStrings.Build(
+            ConnectionString,
+            Server,
+            Port,
+            Database,
+            credential?.UserName,
+            credential?.GetNetworkCredential()?.Password);
+
+        return new BackupRequest
+        {
+            ConnectionString = connectionString,
+            Tenant = Tenant,
+            TenantColumn = TenantColumn,
+            Repository = Repository is null ? null : resolvePath(Repository),
+            Compression = Compression,
+            CompressionExplicit = _compression is not null,
+            CompressionLevel = CompressionLevel,
+            Schemas = Schema ?? [],
+            IncludeTables = IncludeTable ?? [],
+            ExcludeTables = ExcludeTable ?? [],
+            IncludePaths = IncludePath is null ? [] : Array.ConvertAll(IncludePath, path => resolvePath(path)),
+            Message = Message,
+            LockTimeout = LockTimeout,
+        };
+    }
+
+    /// <summary>The ShouldProcess target: tenant, database and repository, never the password.</summary>
+    internal static string DescribeTarget(BackupRequest request, string repository)
+        => $"Tenant '{request.Tenant}' ({request.TenantColumn}) of {ConnectionStrings.Describe(request.ConnectionString)}"
+            + $" into repository '{repository}'";
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Management.Automation;
+
+namespace TenantBackup.PowerShell.Internal;
+
+/// <summary>
+/// Lets a <see cref="TimeSpan"/> parameter take a number of seconds (<c>-LockTimeout 90</c>) as well as a TimeSpan
+/// or its text (<c>-LockTimeout 00:01:30</c>); PowerShell alone would read <c>90</c> as 90 ticks.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+internal sealed class TimeSpanTransformationAttribute : ArgumentTransformationAttribute
+{
+    /// <inheritdoc/>
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        var value = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
+        var result = value switch
+        {
+            TimeSpan span => span,
+            int or long or short or byte or sbyte or ushort or uint or double or float or decimal
+                => FromSeconds(Convert.ToDouble(value, CultureInfo.InvariantCulture)),
+            string text => Parse(text),
+            _ => throw new ArgumentTransformationMetadataException(
+                $"Cannot convert '{value}' to a time span: give seconds (90) or a TimeSpan (00:01:30)."),
+        };
+
+        if (result < TimeSpan.Zero)
+        {
+            throw new ArgumentTransformationMetadataException($"The time span {result} is negative.");
+        }
+
+        return result;
+    }
+
+    private static TimeSpan FromSeconds(double seconds)
+    {
+        if (double.IsNaN(seconds) || seconds > TimeSpan.MaxValue.TotalSeconds || seconds < TimeSpan.MinValue.TotalSeconds)
+        {
+            throw new ArgumentTransformationMetadataException($"{seconds} seconds is not a usable time span.");
+        }
+
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    private static TimeSpan Parse(string text)
+    {
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return FromSeconds(seconds);
+        }
+
+        if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span))
+        {
+            return span;
+        }
+
+        throw new ArgumentTransformationMetadataException(
+            $"Cannot convert '{text}' to a time span: give seconds (90) or a TimeSpan (00:01:30).");
+    }
+}

@@ -1,1 +1,0 @@
-namespace TenantBackup.PowerShell; internal static class Placeholder { }

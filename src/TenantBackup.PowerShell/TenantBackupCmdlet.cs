@@ -1,0 +1,231 @@
+using System.Globalization;
+using System.Management.Automation;
+using Microsoft.Extensions.Logging;
+using TenantBackup.Engine;
+using TenantBackup.PowerShell.Internal;
+
+namespace TenantBackup.PowerShell;
+
+/// <summary>
+/// Base of the module's cmdlets. It owns the cancellation of the running engine operation (Ctrl+C / <c>StopProcessing</c>),
+/// runs engine tasks on a worker thread while writing their progress and log on the pipeline thread, and turns engine
+/// errors into <see cref="ErrorRecord"/>s. It is the only place that blocks on asynchronous code.
+/// </summary>
+public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _cancellation = new();
+    private bool _disposed;
+
+    /// <summary>Cancelled when the pipeline is stopped; engine calls get it so the SQL in flight is cancelled too.</summary>
+    protected CancellationToken CancellationToken => _cancellation.Token;
+
+    /// <summary>Resolves a PowerShell path (relative to the current location, <c>~</c>, PSDrives) to a file-system path.</summary>
+    protected string ResolvePath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>Cancels the engine operation in flight; the engine then cleans up and the command stops.</summary>
+    protected sealed override void StopProcessing()
+    {
+        try
+        {
+            _cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The command has already ended.
+        }
+    }
+
+    /// <summary>
+    /// Runs an engine operation to completion on a worker thread, writing its progress (activity <paramref name="activityId"/>,
+    /// always completed at the end) and its log on this, the pipeline thread.
+    /// </summary>
+    /// <returns>
+    /// The operation's result, or null when it failed in a way that concerns only the current item: that error has been
+    /// written and the caller goes on with the next item. Any other engine error ends the command with
+    /// <c>ThrowTerminatingError</c>; a stop request ends it with <see cref="PipelineStoppedException"/>.
+    /// </returns>
+    /// <param name="activityId">The cmdlet's fixed progress activity id.</param>
+    /// <param name="activity">The progress activity text, e.g. <c>Backing up tenant 42</c>.</param>
+    /// <param name="target">What the operation is about; the target of an error that names none.</param>
+    /// <param name="operation">The engine call: gets the logger, the progress sink and the cancellation token to pass on.</param>
+    protected T? RunEngine<T>(
+        int activityId,
+        string activity,
+        object? target,
+        Func<ILogger, IProgress<ProgressEvent>, CancellationToken, Task<T>> operation)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        using var queue = new PipelineQueue();
+        var logger = new PipelineLogger(queue, MinimumLogLevel());
+        var token = _cancellation.Token;
+        var task = Task.Run(() => operation(logger, queue, token), token);
+        _ = task.ContinueWith(
+            static (_, state) => ((PipelineQueue)state!).Complete(),
+            queue,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+        T? result = null;
+        ErrorRecord? failure = null;
+        try
+        {
+            // Write* may throw PowerShell's own flow-control exceptions (stopped pipeline, -WarningAction Stop...):
+            // those pass through untouched; only the engine's outcome is mapped.
+            foreach (var message in queue.Drain())
+            {
+                Write(message, queue, activityId, activity);
+            }
+
+            try
+            {
+                result = task.GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (_cancellation.IsCancellationRequested && IsCancellation(ex))
+            {
+                throw new PipelineStoppedException();
+            }
+            catch (Exception ex)
+            {
+                failure = ErrorIds.ToErrorRecord(ex, target);
+            }
+        }
+        finally
+        {
+            // Only a Write* call that threw leaves the task running: stop it and let the engine clean up before we go.
+            if (!task.IsCompleted)
+            {
+                StopProcessing();
+                try
+                {
+                    task.Wait(CancellationToken.None);
+                }
+                catch (Exception)
+                {
+                    // The exception that brought us here is the one to report.
+                }
+            }
+
+            try
+            {
+                WriteProgress(new ProgressRecord(activityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            }
+            catch (PipelineStoppedException)
+            {
+                // Stopping: the host removes the bar anyway.
+            }
+        }
+
+        if (failure is null)
+        {
+            return result;
+        }
+
+        if (failure.Exception is TenantBackupException { Code: var code } && ErrorIds.IsItemError(code))
+        {
+            WriteError(failure);
+            return null;
+        }
+
+        ThrowTerminatingError(failure);
+        return null;
+    }
+
+    /// <summary>Ends the command with the record of an engine error (used outside <see cref="RunEngine"/>).</summary>
+    protected void ThrowEngineError(TenantBackupException exception, object? target)
+        => ThrowTerminatingError(ErrorIds.ToErrorRecord(exception, target));
+
+    /// <summary>Releases the cancellation source.</summary>
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the cancellation source when <paramref name="disposing"/>.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!_disposed && disposing)
+        {
+            _cancellation.Dispose();
+        }
+
+        _disposed = true;
+    }
+
+    private static bool IsCancellation(Exception ex)
+        => ex is OperationCanceledException or TenantBackupException { Code: ErrorCode.Cancelled };
+
+    private void Write(PipelineMessage message, PipelineQueue queue, int activityId, string activity)
+    {
+        switch (message)
+        {
+            case ProgressChanged:
+                if (queue.TakeProgress() is { } progress)
+                {
+                    WriteProgress(ToProgressRecord(progress, activityId, activity));
+                }
+
+                break;
+            case LogMessage { Level: >= LogLevel.Warning } log:
+                WriteWarning(log.Text);
+                break;
+            case LogMessage { Level: LogLevel.Information } log:
+                WriteVerbose(log.Text);
+                break;
+            case LogMessage log:
+                WriteDebug(log.Text);
+                break;
+        }
+    }
+
+    /// <summary>The progress record for an engine event: percent by tables, rows and size in the status line.</summary>
+    internal static ProgressRecord ToProgressRecord(ProgressEvent progress, int activityId, string activity)
+    {
+        var culture = CultureInfo.CurrentCulture;
+        var status = progress.TablesTotal > 0
+            ? string.Format(
+                culture,
+                "{0}: {1} of {2} tables, {3:N0} rows, {4}",
+                progress.Phase,
+                progress.TablesDone,
+                progress.TablesTotal,
+                progress.RowsDone,
+                ByteSize.Format(progress.BytesDone))
+            : progress.Phase;
+        var record = new ProgressRecord(activityId, activity, string.IsNullOrEmpty(status) ? "Working" : status)
+        {
+            PercentComplete = progress.TablesTotal > 0 ? Math.Clamp(progress.TablesDone * 100 / progress.TablesTotal, 0, 100) : -1,
+        };
+        if (!string.IsNullOrEmpty(progress.Table))
+        {
+            record.CurrentOperation = progress.Table;
+        }
+
+        return record;
+    }
+
+    // Engine entries below what the user will see are not even formatted: -Debug shows everything, -Verbose from
+    // Information up, otherwise only warnings.
+    private LogLevel MinimumLogLevel()
+    {
+        if (IsStreamOn("Debug", "DebugPreference"))
+        {
+            return LogLevel.Trace;
+        }
+
+        return IsStreamOn("Verbose", "VerbosePreference") ? LogLevel.Information : LogLevel.Warning;
+    }
+
+    private bool IsStreamOn(string commonParameter, string preferenceVariable)
+    {
+        if (MyInvocation.BoundParameters.TryGetValue(commonParameter, out var bound))
+        {
+            return bound is SwitchParameter switchParameter ? switchParameter.IsPresent : LanguagePrimitives.IsTrue(bound);
+        }
+
+        return LanguagePrimitives.TryConvertTo(GetVariableValue(preferenceVariable), out ActionPreference preference)
+            && preference is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
+    }
+}

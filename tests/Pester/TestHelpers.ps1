@@ -1,0 +1,63 @@
+# Shared by the *.Tests.ps1 files of this folder (dot-source it in BeforeAll).
+
+# The database tests need $env:TENANTBACKUP_TEST_CONNECTION (an Npgsql connection string to a database where the test
+# may create and drop a schema of its own); without it only those tests are skipped, with this reason.
+$DatabaseConnection = $env:TENANTBACKUP_TEST_CONNECTION
+$NoDatabase = [string]::IsNullOrWhiteSpace($DatabaseConnection)
+$NoDatabaseReason = 'TENANTBACKUP_TEST_CONNECTION is not set: no PostgreSQL to back up from.'
+
+function Import-BuiltModule {
+    # The module as Build.ps1 lays it out, newest version first.
+    $out = Join-Path $PSScriptRoot '../../out/TenantBackup'
+    $manifest = Get-ChildItem -Path (Join-Path $out '*/TenantBackup.psd1') -ErrorAction Ignore |
+        Sort-Object -Property { [version]$_.Directory.Name } -Descending |
+        Select-Object -First 1
+    if ($null -eq $manifest) {
+        throw "No built module under $out. Run ./Build.ps1 -Task Build first."
+    }
+
+    Import-Module -Name $manifest.FullName -Force -PassThru
+}
+
+function Invoke-TestSql {
+    param([Parameter(Mandatory)] [string] $Sql)
+
+    # Npgsql ships in the module folder; the engine's connection-string rules (PG* variables) apply as in the cmdlets.
+    $module = Get-Module -Name TenantBackup
+    Add-Type -Path (Join-Path $module.ModuleBase 'Npgsql.dll')
+    $connectionString = [TenantBackup.Engine.ConnectionStrings]::Build($DatabaseConnection, $null, $null, $null, $null, $null)
+    $connection = [Npgsql.NpgsqlConnection]::new($connectionString)
+    try {
+        $connection.Open()
+        $command = $connection.CreateCommand()
+        $command.CommandText = $Sql
+        $null = $command.ExecuteNonQuery()
+    }
+    finally {
+        $connection.Dispose()
+    }
+}
+
+function New-TestSchema {
+    # A schema of its own per test file: two tenants, a root table and a child table with an identity key.
+    $schema = 'tbpester_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+    Invoke-TestSql @"
+CREATE SCHEMA $schema;
+CREATE TABLE $schema.tenants (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE $schema.customers (
+    id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id int NOT NULL REFERENCES $schema.tenants (id),
+    name text NOT NULL);
+INSERT INTO $schema.tenants VALUES (1, 'one'), (2, 'two');
+INSERT INTO $schema.customers (tenant_id, name) SELECT 1 + g % 2, 'customer ' || g FROM generate_series(1, 100) AS g;
+"@
+    $schema
+}
+
+function Remove-TestSchema {
+    param([string] $Schema)
+
+    if ($Schema) {
+        Invoke-TestSql "DROP SCHEMA IF EXISTS $Schema CASCADE;"
+    }
+}
