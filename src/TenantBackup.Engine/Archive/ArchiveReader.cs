@@ -74,14 +74,14 @@ internal sealed class ArchiveReader : IAsyncDisposable
             return null;
         }
 
-        if (!ArchiveLayout.IsSafeEntryName(entry.Name))
-        {
-            throw Damaged($"entry '{entry.Name}' has an unsafe name (absolute, '..', backslash or empty); it is refused");
-        }
-
         if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
         {
             throw Damaged($"entry '{entry.Name}' is a {entry.EntryType} entry; a TenantBackup archive holds regular files only");
+        }
+
+        if (!ArchiveLayout.IsSafeEntryName(entry.Name))
+        {
+            throw Damaged($"entry '{entry.Name}' has an unsafe name (absolute, '..', backslash or empty); it is refused");
         }
 
         _current = new ArchiveEntryStream(this, entry.DataStream ?? Stream.Null, entry.Name, entry.Length);
@@ -144,7 +144,7 @@ internal sealed class ArchiveReader : IAsyncDisposable
 
     internal TenantBackupException Damaged(string what, Exception? inner = null)
     {
-        string detail = inner is null ? string.Empty : $" ({inner.Message})";
+        string detail = inner is null ? string.Empty : $" ({inner.Message.TrimEnd('.')})";
         return new TenantBackupException(
             ErrorCode.ArchiveCorrupt,
             $"{_archiveName} is damaged: {what}{detail}. Verify it and use another backup or copy.",
