@@ -1,7 +1,6 @@
 using System.Formats.Tar;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 
 namespace TenantBackup.Engine.Archive;
@@ -12,14 +11,10 @@ namespace TenantBackup.Engine.Archive;
 /// last); every entry is recorded for the manifest. Not thread-safe: one call at a time. After a failure the
 /// writer refuses further work; dispose it and delete the output.
 /// </summary>
-internal sealed class ArchiveWriter : IAsyncDisposable
+internal sealed partial class ArchiveWriter : IAsyncDisposable
 {
     /// <summary>Default size of a data chunk.</summary>
     public const int DefaultChunkSize = 8 * 1024 * 1024;
-
-    // Longest sanitized schema and table names in chunk names: keeps every data entry name within 100 characters.
-    private const int MaxSchemaNameLength = 30;
-    private const int MaxTableNameLength = 48;
 
     private const UnixFileMode EntryMode =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
@@ -94,48 +89,6 @@ internal sealed class ArchiveWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes a table's rows from a PostgreSQL COPY text stream (as <c>BeginTextExport</c> returns it), read to its
-    /// end, as chunk entries <c>data/NNNN-schema.table.KKKK.copy</c> of whole rows. A table without rows still
-    /// gets one, empty, chunk.
-    /// </summary>
-    /// <param name="tableOrdinal">The table's position in the backup order: NNNN, and what keeps names unique.</param>
-    /// <param name="schema">The table's schema.</param>
-    /// <param name="table">The table's name.</param>
-    /// <param name="copyText">The COPY text.</param>
-    /// <param name="onProgress">Called after each block with the table's rows and bytes so far.</param>
-    /// <param name="cancellationToken">Cancels the copy; the archive is then unusable.</param>
-    public Task<TableData> WriteTableDataAsync(
-        int tableOrdinal, string schema, string table, TextReader copyText, Action<long, long>? onProgress, CancellationToken cancellationToken)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(tableOrdinal);
-        ArgumentException.ThrowIfNullOrEmpty(schema);
-        ArgumentException.ThrowIfNullOrEmpty(table);
-        ArgumentNullException.ThrowIfNull(copyText);
-        string prefix = FormattableString.Invariant(
-            $"{ArchiveLayout.DataPrefix}{tableOrdinal:D4}-{SanitizeName(schema, MaxSchemaNameLength)}.{SanitizeName(table, MaxTableNameLength)}.");
-        CheckNewEntry(prefix + "0001.copy");
-        return RunAsync(() => CopyTableAsync(prefix, schema, table, copyText, onProgress, cancellationToken));
-    }
-
-    /// <summary>
-    /// Adds every regular file under <paramref name="sourceDirectory"/> as <c>files/relative/path</c>, in ordinal
-    /// order. Empty directories are not kept. Anything else (symbolic link, device, FIFO, socket) stops the backup
-    /// with <see cref="ErrorCode.InvalidArgument"/> naming it, rather than being left out silently.
-    /// </summary>
-    public Task WriteFilesAsync(string sourceDirectory, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(sourceDirectory);
-        CheckOpen();
-        string root = Path.GetFullPath(sourceDirectory);
-        if (!Directory.Exists(root))
-        {
-            throw new TenantBackupException(ErrorCode.InvalidArgument, $"The folder '{root}' to include does not exist.", root);
-        }
-
-        return RunAsync(() => WriteFolderAsync(root, root, cancellationToken));
-    }
-
-    /// <summary>
     /// Writes <c>manifest.json</c>, ends the tar and compressed streams and flushes the output to disk. The output
     /// is then complete; the caller closes and renames it.
     /// </summary>
@@ -145,10 +98,7 @@ internal sealed class ArchiveWriter : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(backupId);
         CheckOpen();
-        if (_entries.Count < 2)
-        {
-            throw new InvalidOperationException($"{ArchiveLayout.TenantBackupJson} and {ArchiveLayout.SchemaJson} must be written first.");
-        }
+        CheckFirstEntriesWritten();
 
         return RunAsync(() => FinishAsync(backupId, cancellationToken));
     }
@@ -163,137 +113,21 @@ internal sealed class ArchiveWriter : IAsyncDisposable
         }
 
         _state = State.Disposed;
+
+        // The tar end and the compressed stream's end are pointless here, but harmless: the output is being discarded.
+        await DisposeQuietlyAsync(_tar).ConfigureAwait(false);
+        await DisposeQuietlyAsync(_compressed).ConfigureAwait(false);
+    }
+
+    private static async Task DisposeQuietlyAsync(IAsyncDisposable disposable)
+    {
         try
         {
-            // The tar end and the compressed stream's end are pointless here, but harmless: the output is being discarded.
-            await _tar.DisposeAsync().ConfigureAwait(false);
-            await _compressed.DisposeAsync().ConfigureAwait(false);
+            await disposable.DisposeAsync().ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // The caller is already handling whatever failure brought it here; this one would only mask it.
         catch (Exception)
-#pragma warning restore CA1031
         {
-        }
-    }
-
-    /// <summary>A schema or table name reduced to <c>[A-Za-z0-9_-]</c> (others become <c>_</c>) and to <paramref name="maxLength"/>.</summary>
-    internal static string SanitizeName(string name, int maxLength)
-    {
-        var builder = new StringBuilder(Math.Min(name.Length, maxLength));
-        foreach (Rune rune in name.EnumerateRunes())
-        {
-            if (builder.Length == maxLength)
-            {
-                break;
-            }
-
-            builder.Append(rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || rune.Value is '_' or '-') ? (char)rune.Value : '_');
-        }
-
-        return builder.ToString();
-    }
-
-    private async Task<TableData> CopyTableAsync(
-        string prefix, string schema, string table, TextReader copyText, Action<long, long>? onProgress, CancellationToken cancellationToken)
-    {
-        CopyChunkBuffer chunks = _chunks ??= new CopyChunkBuffer(_chunkSize);
-        char[] block = _block ??= new char[CopyChunkBuffer.BlockChars];
-        chunks.Reset();
-        string qualified = $"{schema}.{table}";
-        var names = new List<string>();
-        long rows = 0;
-        long bytes = 0;
-        bool end;
-        do
-        {
-            int read = await copyText.ReadBlockAsync(block.AsMemory(0, chunks.NextBlockChars), cancellationToken).ConfigureAwait(false);
-            end = read == 0;
-            rows += AppendBlock(chunks, block.AsSpan(0, read), end, qualified);
-            while (chunks.TryTakeChunk(end, out ReadOnlyMemory<byte> chunk, out long chunkRows))
-            {
-                string name = ChunkName(prefix, names.Count + 1);
-                await WriteEntryAsync(name, chunk, qualified, chunkRows, cancellationToken).ConfigureAwait(false);
-                chunks.Consume();
-                names.Add(name);
-                bytes += chunk.Length;
-            }
-
-            onProgress?.Invoke(rows, bytes);
-        }
-        while (!end);
-
-        if (names.Count == 0)
-        {
-            string name = ChunkName(prefix, 1);
-            await WriteEntryAsync(name, ReadOnlyMemory<byte>.Empty, qualified, 0, cancellationToken).ConfigureAwait(false);
-            names.Add(name);
-        }
-
-        _tables++;
-        return new TableData(schema, table, rows, bytes, names);
-    }
-
-    private static int AppendBlock(CopyChunkBuffer chunks, ReadOnlySpan<char> block, bool end, string table)
-    {
-        try
-        {
-            return chunks.Append(block, end);
-        }
-        catch (EncoderFallbackException ex)
-        {
-            throw new TenantBackupException(ErrorCode.InvalidArgument, $"The COPY text of {table} is not valid Unicode (an unpaired surrogate).", table, ex);
-        }
-    }
-
-    private static string ChunkName(string prefix, int number) => FormattableString.Invariant($"{prefix}{number:D4}.copy");
-
-    private async Task WriteFolderAsync(string root, string folder, CancellationToken cancellationToken)
-    {
-        string[] children = Directory.GetFileSystemEntries(folder);
-        Array.Sort(children, StringComparer.Ordinal);
-        foreach (string path in children)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            (bool isRegular, bool isDirectory, string description) = FileKinds.Of(path);
-            if (isDirectory)
-            {
-                await WriteFolderAsync(root, path, cancellationToken).ConfigureAwait(false);
-            }
-            else if (isRegular)
-            {
-                await WriteFileAsync(root, path, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                throw new TenantBackupException(
-                    ErrorCode.InvalidArgument,
-                    $"'{path}' is {description}; only regular files and folders can be backed up. Remove it or include another folder.",
-                    path);
-            }
-        }
-    }
-
-    private async Task WriteFileAsync(string root, string path, CancellationToken cancellationToken)
-    {
-        string name = ArchiveLayout.FilesPrefix + Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
-        if (!ArchiveLayout.IsSafeEntryName(name) || !_names.Add(name))
-        {
-            throw new TenantBackupException(
-                ErrorCode.InvalidArgument, $"'{path}' cannot be stored: its name is not portable (backslash, control character) or is already in the archive.", path);
-        }
-
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan | FileOptions.Asynchronous);
-        var data = new FileEntryStream(file);
-        await using (data.ConfigureAwait(false))
-        {
-            await _tar.WriteEntryAsync(NewEntry(name, data), cancellationToken).ConfigureAwait(false);
-            if (data.Position != data.Length || file.Length != data.Length)
-            {
-                throw new TenantBackupException(
-                    ErrorCode.IOError, $"'{path}' changed while it was being backed up; back it up again when it is not being written.", path);
-            }
-
-            Record(name, data.Length, data.FinishSha256(), table: null, rows: null);
+            // The caller is already handling whatever failure brought it here; this one would only mask it.
         }
     }
 
@@ -379,6 +213,14 @@ internal sealed class ArchiveWriter : IAsyncDisposable
         }
     }
 
+    private void CheckFirstEntriesWritten()
+    {
+        if (_entries.Count < 2)
+        {
+            throw new InvalidOperationException($"{ArchiveLayout.TenantBackupJson} and {ArchiveLayout.SchemaJson} must be written first.");
+        }
+    }
+
     private void CheckOpen()
     {
         ObjectDisposedException.ThrowIf(_state == State.Disposed, this);
@@ -396,10 +238,10 @@ internal sealed class ArchiveWriter : IAsyncDisposable
         {
             return await operation().ConfigureAwait(false);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _state = State.Failed;
-            throw new TenantBackupException(ErrorCode.IOError, $"Writing the archive failed: {ex.Message}", (_output as FileStream)?.Name, ex);
+            throw new TenantBackupException(ErrorCode.IOError, $"The archive could not be written: {ex.Message}", (_output as FileStream)?.Name, ex);
         }
         catch
         {
