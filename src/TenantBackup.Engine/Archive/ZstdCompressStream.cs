@@ -11,7 +11,7 @@ namespace TenantBackup.Engine.Archive;
 /// </summary>
 internal sealed class ZstdCompressStream : ForwardOnlyStream
 {
-    // Larger than ZSTD_CStreamOutSize so the inner stream sees fewer, bigger writes.
+    // Eight times ZSTD_CStreamOutSize, so the inner stream sees fewer, bigger writes.
     private const int OutputBufferSize = 1 << 20;
 
     private readonly Stream _inner;

@@ -45,9 +45,6 @@ internal static unsafe partial class ZstdNative
     /// <summary>Why libzstd cannot be used, or null when it can.</summary>
     internal static string? UnavailableReason => s_unavailableReason.Value;
 
-    /// <summary>The loaded library's version, e.g. <c>1.5.4</c>; null when unavailable.</summary>
-    internal static string? Version => IsAvailable ? FormatVersion(ZSTD_versionNumber()) : null;
-
     /// <summary>Throws <see cref="ErrorCode.CompressionUnavailable"/> with the install hint unless libzstd loaded.</summary>
     internal static void EnsureAvailable()
     {
@@ -132,9 +129,6 @@ internal static unsafe partial class ZstdNative
 
     [LibraryImport(Library)]
     private static partial int ZSTD_maxCLevel();
-
-    [LibraryImport(Library, EntryPoint = "ZSTD_CStreamOutSize")]
-    internal static partial nuint CStreamOutSize();
 
     [LibraryImport(Library, EntryPoint = "ZSTD_DStreamInSize")]
     internal static partial nuint DStreamInSize();
