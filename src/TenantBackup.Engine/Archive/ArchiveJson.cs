@@ -1,15 +1,18 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace TenantBackup.Engine.Archive;
 
-/// <summary>How JSON entries are written and read: camelCase, indented, enums by name, UTF-8 without BOM.</summary>
+/// <summary>How JSON entries are written and read: camelCase, indented, nulls left out, enums by name, UTF-8 without BOM.</summary>
 internal static class ArchiveJson
 {
-    public static JsonSerializerOptions Options { get; } = new()
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Table names are user text: keep them readable (é, 日本語) in the archive instead of \u-escaped.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 }
