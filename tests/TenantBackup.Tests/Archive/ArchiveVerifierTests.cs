@@ -150,7 +150,8 @@ public class ArchiveVerifierTests
 
         Assert.Contains(result.Problems, p => p.Entry == dropped && p.Message.Contains("not in the archive", StringComparison.Ordinal));
 
-        SampleArchive.Written second = await SampleArchive.WriteAsync(new TempFolder(), Compression.None);
+        using var otherTemp = new TempFolder();
+        SampleArchive.Written second = await SampleArchive.WriteAsync(otherTemp, Compression.None);
         File.Delete(Sha256File.PathFor(second.Path));
         Repack(second.Path, entries => [entries[1], entries[0], .. entries.Skip(2)]);
 
