@@ -202,13 +202,16 @@ public class ArchiveWriterTests
         await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteJsonEntryAsync("../x", 1, default));
     }
 
-    [Fact]
-    public async Task SymbolicLinkInIncludedFolder_IsInvalidArgumentNamingIt()
+    [Theory]
+    [InlineData("a.txt")]
+    [InlineData("missing-target")]
+    [InlineData("../..")]
+    public async Task SymbolicLinkInIncludedFolder_IsInvalidArgumentNamingIt(string target)
     {
         using var temp = new TempFolder();
         string root = SampleArchive.CreateFiles(temp);
         string link = Path.Combine(root, "sub dir", "link.txt");
-        File.CreateSymbolicLink(link, Path.Combine(root, "a.txt"));
+        File.CreateSymbolicLink(link, target);
 
         var ex = await Assert.ThrowsAsync<TenantBackupException>(() => WriteFilesAsync(root));
 
