@@ -1,0 +1,154 @@
+using System.Formats.Tar;
+using System.Text.Json;
+
+namespace TenantBackup.Engine.Archive;
+
+/// <summary>
+/// Reads an archive's entries in order, whatever its compression. Only regular files with safe relative names
+/// are accepted; anything else, and any tar or decompression failure, is an <see cref="ErrorCode.ArchiveCorrupt"/>
+/// error that names the archive and says what is wrong.
+/// </summary>
+internal sealed class ArchiveReader : IAsyncDisposable
+{
+    private readonly string _archiveName;
+    private readonly Stream _tarStream;
+    private readonly TarReader _tar;
+    private ArchiveEntryStream? _current;
+
+    private ArchiveReader(string archiveName, Stream tarStream, Compression compression)
+    {
+        _archiveName = archiveName;
+        _tarStream = tarStream;
+        _tar = new TarReader(tarStream, leaveOpen: true);
+        Compression = compression;
+    }
+
+    /// <summary>The compression found by the archive's magic bytes.</summary>
+    public Compression Compression { get; }
+
+    /// <summary>Opens the archive in <paramref name="input"/>, which the reader owns from then on.</summary>
+    /// <param name="input">The archive's bytes, from the start.</param>
+    /// <param name="archiveName">How messages name the archive; by default the file's path, when it is a file.</param>
+    /// <exception cref="TenantBackupException"><see cref="ErrorCode.CompressionUnavailable"/> for a zstd archive without libzstd.</exception>
+    public static ArchiveReader Open(Stream input, string? archiveName = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        string name = archiveName ?? (input as FileStream)?.Name ?? "the archive";
+        Stream tarStream;
+        Compression compression;
+        try
+        {
+            tarStream = CompressionStreams.OpenRead(input, out compression);
+        }
+        catch (IOException ex)
+        {
+            input.Dispose();
+            throw new TenantBackupException(ErrorCode.IOError, $"Cannot read {name}: {ex.Message}", name, ex);
+        }
+        catch
+        {
+            input.Dispose();
+            throw;
+        }
+
+        return new ArchiveReader(name, tarStream, compression);
+    }
+
+    /// <summary>The next entry, or null after the last one. The previous entry's data stream becomes unusable.</summary>
+    public async Task<ArchiveEntry?> NextEntryAsync(CancellationToken cancellationToken)
+    {
+        _current?.MarkStale();
+        _current = null;
+        TarEntry? entry;
+        try
+        {
+            entry = await _tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsDamage(ex))
+        {
+            throw Damaged("its tar stream is damaged", ex);
+        }
+
+        if (entry is null)
+        {
+            return null;
+        }
+
+        if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+        {
+            throw Damaged($"entry '{entry.Name}' is a {entry.EntryType} entry; a TenantBackup archive holds regular files only");
+        }
+
+        if (!ArchiveLayout.IsSafeEntryName(entry.Name))
+        {
+            throw Damaged($"entry '{entry.Name}' has an unsafe name (absolute, '..', backslash or empty); it is refused");
+        }
+
+        _current = new ArchiveEntryStream(this, entry.DataStream ?? Stream.Null, entry.Name, entry.Length);
+        return new ArchiveEntry(entry.Name, entry.Length, _current);
+    }
+
+    /// <summary>Reads <paramref name="entry"/> as JSON; invalid or null JSON is an <see cref="ErrorCode.ArchiveCorrupt"/> error.</summary>
+    public async Task<T> ReadJsonAsync<T>(ArchiveEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        T? value;
+        try
+        {
+            value = await JsonSerializer.DeserializeAsync<T>(entry.Data, ArchiveJson.Options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            throw Damaged($"entry {entry.Name} is not valid JSON ({ex.Message})", ex);
+        }
+
+        return value ?? throw Damaged($"entry {entry.Name} is empty JSON (null)");
+    }
+
+    /// <summary>
+    /// Reads what follows the end of the tar stream, so the compressed stream is decoded (and its checksum checked)
+    /// to its very end. Only zero padding may follow.
+    /// </summary>
+    public async Task ReadToEndAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            int read;
+            while ((read = await _tarStream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.AsSpan(0, read).ContainsAnyExcept((byte)0))
+                {
+                    throw Damaged("data follows the end of its tar stream");
+                }
+            }
+        }
+        catch (Exception ex) when (IsDamage(ex))
+        {
+            throw Damaged("its end is damaged", ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _current?.MarkStale();
+        await _tar.DisposeAsync().ConfigureAwait(false);
+        await _tarStream.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Exceptions that mean the bytes are wrong, not that the disk or the caller failed.</summary>
+    internal static bool IsDamage(Exception ex) =>
+        ex is InvalidDataException or EndOfStreamException or FormatException or OverflowException
+            or TenantBackupException { Code: ErrorCode.ArchiveCorrupt }
+        || (ex is ArgumentException && ex is not ArgumentNullException);
+
+    internal TenantBackupException Damaged(string what, Exception? inner = null)
+    {
+        string detail = inner is null ? string.Empty : $" ({inner.Message.TrimEnd('.')})";
+        return new TenantBackupException(
+            ErrorCode.ArchiveCorrupt,
+            $"{_archiveName} is damaged: {what}{detail}. Verify it and use another backup or copy.",
+            _archiveName,
+            inner);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text;
+
+namespace TenantBackup.Engine.Archive;
+
+// Table data: COPY text in, chunk entries of whole rows out.
+internal sealed partial class ArchiveWriter
+{
+    // Longest sanitized schema and table names in chunk names: keeps every data entry name within 100 characters.
+    private const int MaxSchemaNameLength = 30;
+    private const int MaxTableNameLength = 48;
+
+    /// <summary>
+    /// Writes a table's rows from a PostgreSQL COPY text stream (as <c>BeginTextExport</c> returns it), read to its
+    /// end, as chunk entries <c>data/NNNN-schema.table.KKKK.copy</c> of whole rows. A table without rows still
+    /// gets one, empty, chunk.
+    /// </summary>
+    /// <param name="tableOrdinal">The table's position in the backup order: NNNN, and what keeps names unique.</param>
+    /// <param name="schema">The table's schema.</param>
+    /// <param name="table">The table's name.</param>
+    /// <param name="copyText">The COPY text.</param>
+    /// <param name="onProgress">Called after each block with the table's rows and bytes so far.</param>
+    /// <param name="cancellationToken">Cancels the copy; the archive is then unusable.</param>
+    public Task<TableData> WriteTableDataAsync(
+        int tableOrdinal, string schema, string table, TextReader copyText, Action<long, long>? onProgress, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tableOrdinal);
+        ArgumentException.ThrowIfNullOrEmpty(schema);
+        ArgumentException.ThrowIfNullOrEmpty(table);
+        ArgumentNullException.ThrowIfNull(copyText);
+        string prefix = FormattableString.Invariant(
+            $"{ArchiveLayout.DataPrefix}{tableOrdinal:D4}-{SanitizeName(schema, MaxSchemaNameLength)}.{SanitizeName(table, MaxTableNameLength)}.");
+        CheckNewEntry(prefix + "0001.copy");
+        return RunAsync(() => CopyTableAsync(prefix, schema, table, copyText, onProgress, cancellationToken));
+    }
+
+    /// <summary>A schema or table name reduced to <c>[A-Za-z0-9_-]</c> (others become <c>_</c>) and to <paramref name="maxLength"/>.</summary>
+    internal static string SanitizeName(string name, int maxLength)
+    {
+        var builder = new StringBuilder(Math.Min(name.Length, maxLength));
+        foreach (Rune rune in name.EnumerateRunes())
+        {
+            if (builder.Length == maxLength)
+            {
+                break;
+            }
+
+            builder.Append(rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || rune.Value is '_' or '-') ? (char)rune.Value : '_');
+        }
+
+        return builder.ToString();
+    }
+
+    private async Task<TableData> CopyTableAsync(
+        string prefix, string schema, string table, TextReader copyText, Action<long, long>? onProgress, CancellationToken cancellationToken)
+    {
+        CopyChunkBuffer chunks = _chunks ??= new CopyChunkBuffer(_chunkSize);
+        char[] block = _block ??= new char[CopyChunkBuffer.BlockChars];
+        chunks.Reset();
+        string qualified = $"{schema}.{table}";
+        var names = new List<string>();
+        long rows = 0;
+        long bytes = 0;
+        bool end;
+        do
+        {
+            int read = await copyText.ReadBlockAsync(block.AsMemory(0, chunks.NextBlockChars), cancellationToken).ConfigureAwait(false);
+            end = read == 0;
+            rows += AppendBlock(chunks, block.AsSpan(0, read), end, qualified);
+            while (chunks.TryTakeChunk(end, out ReadOnlyMemory<byte> chunk, out long chunkRows))
+            {
+                string name = ChunkName(prefix, names.Count + 1);
+                await WriteEntryAsync(name, chunk, qualified, chunkRows, cancellationToken).ConfigureAwait(false);
+                chunks.Consume();
+                names.Add(name);
+                bytes += chunk.Length;
+            }
+
+            onProgress?.Invoke(rows, bytes);
+        }
+        while (!end);
+
+        if (names.Count == 0)
+        {
+            string name = ChunkName(prefix, 1);
+            await WriteEntryAsync(name, ReadOnlyMemory<byte>.Empty, qualified, 0, cancellationToken).ConfigureAwait(false);
+            names.Add(name);
+        }
+
+        _tables++;
+        return new TableData(schema, table, rows, bytes, names);
+    }
+
+    private static int AppendBlock(CopyChunkBuffer chunks, ReadOnlySpan<char> block, bool end, string table)
+    {
+        try
+        {
+            return chunks.Append(block, end);
+        }
+        catch (EncoderFallbackException ex)
+        {
+            throw new TenantBackupException(ErrorCode.InvalidArgument, $"The COPY text of {table} is not valid Unicode (an unpaired surrogate).", table, ex);
+        }
+    }
+
+    private static string ChunkName(string prefix, int number) => FormattableString.Invariant($"{prefix}{number:D4}.copy");
+}
