@@ -4,13 +4,19 @@ namespace TenantBackup.Engine.Archive;
 internal sealed partial class ArchiveWriter
 {
     /// <summary>
-    /// Adds every regular file under <paramref name="sourceDirectory"/> as <c>files/relative/path</c>, in ordinal
+    /// Adds every regular file under <paramref name="sourceDirectory"/> as <c>&lt;entryPrefix&gt;relative/path</c>
+    /// (the prefix is under <c>files/</c>, one per included folder), in ordinal
     /// order. Empty directories are not kept. Anything else (symbolic link, device, FIFO, socket) stops the backup
     /// with <see cref="ErrorCode.InvalidArgument"/> naming it, rather than being left out silently.
     /// </summary>
-    public Task WriteFilesAsync(string sourceDirectory, CancellationToken cancellationToken)
+    public Task WriteFilesAsync(string sourceDirectory, string entryPrefix, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(sourceDirectory);
+        if (!entryPrefix.StartsWith(ArchiveLayout.FilesPrefix, StringComparison.Ordinal) || !entryPrefix.EndsWith('/'))
+        {
+            throw new ArgumentException($"The entry prefix must start with {ArchiveLayout.FilesPrefix} and end with '/'.", nameof(entryPrefix));
+        }
+
         CheckOpen();
         CheckFirstEntriesWritten();
         string root = Path.GetFullPath(sourceDirectory);
@@ -19,10 +25,10 @@ internal sealed partial class ArchiveWriter
             throw new TenantBackupException(ErrorCode.InvalidArgument, $"The folder '{root}' to include does not exist.", root);
         }
 
-        return RunAsync(() => WriteFolderAsync(root, root, cancellationToken));
+        return RunAsync(() => WriteFolderAsync(root, root, entryPrefix, cancellationToken));
     }
 
-    private async Task WriteFolderAsync(string root, string folder, CancellationToken cancellationToken)
+    private async Task WriteFolderAsync(string root, string folder, string entryPrefix, CancellationToken cancellationToken)
     {
         string[] children = Directory.GetFileSystemEntries(folder);
         Array.Sort(children, StringComparer.Ordinal);
@@ -32,11 +38,11 @@ internal sealed partial class ArchiveWriter
             (bool isRegular, bool isDirectory, string description) = FileKinds.Of(path);
             if (isDirectory)
             {
-                await WriteFolderAsync(root, path, cancellationToken).ConfigureAwait(false);
+                await WriteFolderAsync(root, path, entryPrefix, cancellationToken).ConfigureAwait(false);
             }
             else if (isRegular)
             {
-                await WriteFileAsync(root, path, cancellationToken).ConfigureAwait(false);
+                await WriteFileAsync(root, path, entryPrefix, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -48,9 +54,9 @@ internal sealed partial class ArchiveWriter
         }
     }
 
-    private async Task WriteFileAsync(string root, string path, CancellationToken cancellationToken)
+    private async Task WriteFileAsync(string root, string path, string entryPrefix, CancellationToken cancellationToken)
     {
-        string name = ArchiveLayout.FilesPrefix + Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
+        string name = entryPrefix + Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
         if (!ArchiveLayout.IsSafeEntryName(name) || !_names.Add(name))
         {
             throw new TenantBackupException(

@@ -1,9 +1,19 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using TenantBackup.Engine.Archive;
+using TenantBackup.Engine.Catalog;
+using TenantBackup.Engine.Internal;
+using TenantBackup.Engine.Repository;
 
 namespace TenantBackup.Engine.Backup;
 
-/// <summary>Backs up one tenant into an archive in a repository.</summary>
+/// <summary>
+/// Backs up one tenant (design §Backup): one read-only snapshot for every table, rows streamed from <c>COPY</c>
+/// into the archive without parsing them, the archive written as <c>.partial</c> and renamed only when whole,
+/// then its <c>.sha256</c>, then the index entry. A failed or cancelled backup leaves none of them behind.
+/// </summary>
 public sealed class BackupEngine
 {
     private readonly ILogger _logger;
@@ -12,9 +22,135 @@ public sealed class BackupEngine
     public BackupEngine(ILogger? logger = null) => _logger = logger ?? NullLogger.Instance;
 
     /// <summary>Backs up the tenant named in <paramref name="request"/>, returning the new index entry.</summary>
-    public Task<BackupInfo> BackupAsync(BackupRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    public async Task<BackupInfo> BackupAsync(BackupRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
-        _logger.LogDebug("not implemented yet");
-        throw new NotImplementedException();
+        Validate(request);
+        var compression = ChooseCompression(request);
+        var repository = BackupRepository.Open(request.Repository, create: true);
+        foreach (var stale in repository.RemoveStalePartials())
+        {
+            _logger.LogWarning("Removed {Path}, left by a backup that was killed before it finished", stale);
+        }
+
+        var dataSource = Connections.CreateDataSource(request.ConnectionString);
+        await using (dataSource.ConfigureAwait(false))
+        {
+            var target = Connections.Describe(dataSource);
+            try
+            {
+                return await RunAsync(request, compression, repository, dataSource, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw PostgresErrors.Map(e, target);
+            }
+        }
+    }
+
+    private async Task<BackupInfo> RunAsync(
+        BackupRequest request,
+        Compression compression,
+        BackupRepository repository,
+        NpgsqlDataSource dataSource,
+        IProgress<ProgressEvent>? progress,
+        CancellationToken cancellationToken)
+    {
+        var connection = await Connections.OpenAsync(dataSource, cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var watch = Stopwatch.StartNew();
+            progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
+            await TenantLock.AcquireSharedAsync(connection, request.TenantColumn, request.Tenant, request.LockTimeout, cancellationToken).ConfigureAwait(false);
+
+            var snapshot = await TenantSnapshot.BeginAsync(connection, request, cancellationToken).ConfigureAwait(false);
+            await using (snapshot.ConfigureAwait(false))
+            {
+                progress?.Report(new ProgressEvent("scope", null, 0, 0, 0, 0));
+                var scope = await snapshot.ResolveScopeAsync(cancellationToken).ConfigureAwait(false);
+                _logger.LogInformation(
+                    "Tenant {Column} = {Tenant}: {Tables} tables in scope, root {Root}, {Cycles} FK cycles",
+                    request.TenantColumn, request.Tenant, scope.Tables.Count, scope.Root?.Table.QualifiedName ?? "(none)", scope.Cycles.Count);
+
+                var createdAt = DateTimeOffset.UtcNow;
+                var id = Ids.NewId(createdAt);
+                var fileName = ArchiveFileName(request.Tenant, createdAt, id, compression);
+                var metadata = await snapshot.MetadataAsync(id, scope, compression, createdAt, cancellationToken).ConfigureAwait(false);
+                var export = new ArchiveExport(repository, fileName, _logger);
+                IndexEntry entry;
+                try
+                {
+                    var written = await export.WriteAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken).ConfigureAwait(false);
+                    await snapshot.EndAsync(cancellationToken).ConfigureAwait(false);
+                    await TenantLock.ReleaseSharedAsync(connection, request.TenantColumn, request.Tenant, cancellationToken).ConfigureAwait(false);
+
+                    entry = await export.PublishAsync(written, metadata, scope, cancellationToken).ConfigureAwait(false);
+                    await repository.UpdateIndexAsync(index => index.Backups.Add(entry), cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    export.Discard();
+                    throw;
+                }
+
+                _logger.LogInformation(
+                    "Backup {Id} of tenant {Tenant}: {Rows} rows, {Size} bytes in {Seconds:0.0} s -> {Path}",
+                    id, request.Tenant, entry.RowCount, entry.Size, watch.Elapsed.TotalSeconds, entry.Path);
+                progress?.Report(new ProgressEvent("done", null, scope.Tables.Count, scope.Tables.Count, entry.RowCount, 0));
+                return repository.ToInfo(entry);
+            }
+        }
+    }
+
+    /// <summary><c>&lt;tenant-slug&gt;-&lt;yyyyMMddTHHmmssZ&gt;-&lt;id8&gt;.tar.zst</c>, as the design names archives.</summary>
+    internal static string ArchiveFileName(string tenant, DateTimeOffset createdAt, string id, Compression compression)
+    {
+        var slug = new string(tenant.ToLowerInvariant().Select(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') ? c : '-').ToArray());
+        slug = string.Join('-', slug.Split('-', StringSplitOptions.RemoveEmptyEntries));
+        slug = slug.Length > 40 ? slug[..40].TrimEnd('-') : slug;
+        return $"tenant-{(slug.Length == 0 ? "x" : slug)}-{createdAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Ids.Short(id)}{CompressionStreams.Extension(compression)}";
+    }
+
+    private static void Validate(BackupRequest request)
+    {
+        if (string.IsNullOrEmpty(request.Tenant))
+        {
+            throw new TenantBackupException(ErrorCode.InvalidArgument, "A tenant value is required (-Tenant / --tenant).", "Tenant");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.TenantColumn))
+        {
+            throw new TenantBackupException(ErrorCode.InvalidArgument, "The tenant column name is empty (-TenantColumn / --tenant-column).", "TenantColumn");
+        }
+
+        if (request.LockTimeout < TimeSpan.Zero)
+        {
+            throw new TenantBackupException(ErrorCode.InvalidArgument, "The lock timeout cannot be negative.", "LockTimeout");
+        }
+
+        foreach (var path in request.IncludePaths.Where(p => !Directory.Exists(p)))
+        {
+            throw new TenantBackupException(ErrorCode.InvalidArgument, $"The folder '{path}' given with -IncludePath / --include-path does not exist.", path);
+        }
+    }
+
+    /// <summary>zstd when libzstd loads; otherwise gzip with a warning, unless zstd was asked for by name.</summary>
+    private Compression ChooseCompression(BackupRequest request)
+    {
+        if (request.Compression != Compression.Zstd || ZstdNative.IsAvailable)
+        {
+            return request.Compression;
+        }
+
+        if (request.CompressionExplicit)
+        {
+            throw new TenantBackupException(
+                ErrorCode.CompressionUnavailable,
+                $"zstd compression was asked for but libzstd cannot be loaded ({ZstdNative.UnavailableReason}). " +
+                "Install it (apt-get install libzstd1, dnf install libzstd, brew install zstd) or choose -Compression Gzip.",
+                "Compression");
+        }
+
+        _logger.LogWarning("libzstd cannot be loaded ({Reason}); writing a gzip archive instead. Install libzstd for zstd archives.", ZstdNative.UnavailableReason);
+        return Compression.Gzip;
     }
 }

@@ -79,6 +79,35 @@ public sealed class BackupRepository
             .Select(ToInfo)
             .ToList();
 
+    /// <summary>
+    /// Deletes <c>*.partial</c> files left by backups that were killed: a live writer holds its file with an
+    /// exclusive OS lock, so a partial file that can be locked has no writer any more.
+    /// </summary>
+    internal IReadOnlyList<string> RemoveStalePartials()
+    {
+        var removed = new List<string>();
+        // The age check closes the gap between a writer creating its file and locking it.
+        var settled = DateTime.UtcNow - TimeSpan.FromSeconds(10);
+        foreach (var path in Directory.EnumerateFiles(Root, "*.partial").Where(p => File.GetLastWriteTimeUtc(p) < settled))
+        {
+            try
+            {
+                using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                {
+                }
+
+                File.Delete(path);
+                removed.Add(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Still being written, or not ours to delete.
+            }
+        }
+
+        return removed;
+    }
+
     /// <summary>The full path of an entry's archive.</summary>
     internal string FullPath(IndexEntry entry) => Path.Combine(Root, entry.Path.Replace('/', Path.DirectorySeparatorChar));
 

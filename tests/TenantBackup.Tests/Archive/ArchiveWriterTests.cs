@@ -256,7 +256,7 @@ public class ArchiveWriterTests
         await using ArchiveWriter writer = ArchiveWriter.Create(new MemoryStream(), Compression.None, null, SampleArchive.EntryTime);
         await writer.WriteJsonEntryAsync(ArchiveLayout.TenantBackupJson, 1, default);
         await writer.WriteJsonEntryAsync(ArchiveLayout.SchemaJson, 1, default);
-        await writer.WriteFilesAsync(root, default);
+        await writer.WriteFilesAsync(root, "files/01/", default);
     }
 
     /// <summary>Writes one table into an in-memory zstd archive and reads every entry back with <see cref="ArchiveReader"/>.</summary>

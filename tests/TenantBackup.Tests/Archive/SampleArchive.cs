@@ -29,7 +29,7 @@ internal static class SampleArchive
             tables.Add(await writer.WriteTableDataAsync(2, "public", "empty", new StringReader(string.Empty), null, default));
             if (withFiles)
             {
-                await writer.WriteFilesAsync(filesRoot, default);
+                await writer.WriteFilesAsync(filesRoot, "files/", default);
             }
 
             summary = await writer.CompleteAsync(BackupId, default);

@@ -1,0 +1,180 @@
+using Microsoft.Extensions.Logging;
+using TenantBackup.Engine.Archive;
+using TenantBackup.Engine.Catalog;
+using TenantBackup.Engine.Repository;
+
+namespace TenantBackup.Engine.Backup;
+
+/// <summary>
+/// The files one backup produces in the repository: <c>name.partial</c> while writing, <c>name</c> and
+/// <c>name.sha256</c> once whole. <see cref="Discard"/> removes whatever of them exists, so a failed backup leaves nothing.
+/// </summary>
+internal sealed class ArchiveExport
+{
+    private const int ProgressIntervalMilliseconds = 250;
+    private readonly BackupRepository _repository;
+    private readonly string _fileName;
+    private readonly ILogger _logger;
+
+    public ArchiveExport(BackupRepository repository, string fileName, ILogger logger)
+    {
+        _repository = repository;
+        _fileName = fileName;
+        _logger = logger;
+    }
+
+    private string FinalPath => Path.Combine(_repository.Root, _fileName);
+
+    private string PartialPath => FinalPath + ".partial";
+
+    private string SidecarPath => Sha256File.PathFor(FinalPath);
+
+    internal sealed record Written(ArchiveSummary Summary, IReadOnlyList<TableData> Tables);
+
+    public async Task<Written> WriteAsync(
+        TenantSnapshot snapshot,
+        TenantScope scope,
+        BackupMetadata metadata,
+        BackupRequest request,
+        Compression compression,
+        IProgress<ProgressEvent>? progress,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WriteArchiveAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new TenantBackupException(
+                ErrorCode.IOError,
+                $"Writing the archive '{PartialPath}' failed: {e.Message}. Nothing was kept; free space in the repository (or choose another) and run the backup again.",
+                PartialPath,
+                e);
+        }
+    }
+
+    private async Task<Written> WriteArchiveAsync(
+        TenantSnapshot snapshot,
+        TenantScope scope,
+        BackupMetadata metadata,
+        BackupRequest request,
+        Compression compression,
+        IProgress<ProgressEvent>? progress,
+        CancellationToken cancellationToken)
+    {
+        var file = OpenPartial();
+        await using (file.ConfigureAwait(false))
+        {
+            var writer = ArchiveWriter.Create(file, compression, request.CompressionLevel, metadata.CreatedAt);
+            await using (writer.ConfigureAwait(false))
+            {
+                var files = request.IncludePaths.Select((path, i) => new BackupMetadata.FileRoot
+                {
+                    Source = Path.GetFullPath(path),
+                    Entry = $"{ArchiveLayout.FilesPrefix}{i + 1:D2}/",
+                }).ToList();
+                metadata.Files = files;
+                await writer.WriteJsonEntryAsync(ArchiveLayout.TenantBackupJson, metadata, cancellationToken).ConfigureAwait(false);
+                await writer.WriteJsonEntryAsync(ArchiveLayout.SchemaJson, SchemaDocument.From(scope), cancellationToken).ConfigureAwait(false);
+
+                var tables = await ExportTablesAsync(snapshot, scope, writer, progress, cancellationToken).ConfigureAwait(false);
+                foreach (var root in files)
+                {
+                    progress?.Report(new ProgressEvent("files", root.Source, tables.Count, tables.Count, tables.Sum(t => t.Rows), tables.Sum(t => t.Bytes)));
+                    await writer.WriteFilesAsync(root.Source, root.Entry, cancellationToken).ConfigureAwait(false);
+                }
+
+                var summary = await writer.CompleteAsync(metadata.Id, cancellationToken).ConfigureAwait(false);
+                return new Written(summary, tables);
+            }
+        }
+    }
+
+    private static async Task<List<TableData>> ExportTablesAsync(
+        TenantSnapshot snapshot, TenantScope scope, ArchiveWriter writer, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        var done = new List<TableData>();
+        long rowsBefore = 0, bytesBefore = 0;
+        var lastReport = Environment.TickCount64;
+        for (var i = 0; i < scope.Tables.Count; i++)
+        {
+            var table = scope.Tables[i];
+            var name = table.Table.QualifiedName;
+            progress?.Report(new ProgressEvent("export", name, i, scope.Tables.Count, rowsBefore, bytesBefore));
+            var tableIndex = i;
+            void OnBlock(long rows, long bytes)
+            {
+                if (progress is not null && Environment.TickCount64 - lastReport >= ProgressIntervalMilliseconds)
+                {
+                    lastReport = Environment.TickCount64;
+                    progress.Report(new ProgressEvent("export", name, tableIndex, scope.Tables.Count, rowsBefore + rows, bytesBefore + bytes));
+                }
+            }
+
+            var copy = await snapshot.CopyOutAsync(table, cancellationToken).ConfigureAwait(false);
+            using (copy)
+            {
+                var data = await writer.WriteTableDataAsync(i + 1, table.Table.Schema, table.Table.Name, copy, OnBlock, cancellationToken).ConfigureAwait(false);
+                done.Add(data);
+                rowsBefore += data.Rows;
+                bytesBefore += data.Bytes;
+            }
+        }
+
+        progress?.Report(new ProgressEvent("export", null, scope.Tables.Count, scope.Tables.Count, rowsBefore, bytesBefore));
+        return done;
+    }
+
+    /// <summary>Renames the finished archive into place and writes its <c>.sha256</c>; returns the index entry to add.</summary>
+    public async Task<IndexEntry> PublishAsync(Written written, BackupMetadata metadata, TenantScope scope, CancellationToken cancellationToken)
+    {
+        File.Move(PartialPath, FinalPath);
+        await Sha256File.WriteAsync(FinalPath, written.Summary.Sha256, cancellationToken).ConfigureAwait(false);
+        return new IndexEntry
+        {
+            Id = metadata.Id,
+            Tenant = metadata.Tenant.Value,
+            TenantColumn = metadata.Tenant.Column,
+            Kind = metadata.Kind,
+            ParentId = metadata.ParentId,
+            Path = _fileName,
+            Size = written.Summary.CompressedSize,
+            Sha256 = written.Summary.Sha256,
+            Compression = metadata.Compression,
+            CreatedAt = metadata.CreatedAt,
+            CreatedBy = metadata.CreatedBy,
+            Source = metadata.Source,
+            TableCount = scope.Tables.Count,
+            RowCount = written.Tables.Sum(t => t.Rows),
+            Status = BackupStatus.Available,
+            Message = metadata.Message,
+        };
+    }
+
+    /// <summary>Removes every file this backup wrote; called when it failed or was cancelled.</summary>
+    public void Discard()
+    {
+        foreach (var path in new[] { PartialPath, FinalPath, SidecarPath })
+        {
+            if (File.Exists(path))
+            {
+                BackupRepository.TryDelete(path);
+                _logger.LogDebug("Removed {Path} of the failed backup", path);
+            }
+        }
+    }
+
+    private FileStream OpenPartial()
+    {
+        try
+        {
+            // FileOptions.None: the archive is written sequentially in large blocks; Flush(true) at the end makes it durable.
+            return new FileStream(PartialPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TenantBackupException(ErrorCode.IOError, $"Cannot create '{PartialPath}': {e.Message}", PartialPath, e);
+        }
+    }
+}
