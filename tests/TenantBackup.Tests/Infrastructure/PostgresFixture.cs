@@ -211,7 +211,9 @@ public sealed class PostgresFixture : IAsyncLifetime
                 $"Building the {purpose} template database {name} failed: {ex.MessageText}" +
                 (ex.Detail is null ? "" : $" ({ex.Detail})") +
                 (ex.Where is null ? "" : $"{Environment.NewLine}where: {ex.Where}") +
-                                (ex.Position > 0 ? $"{Environment.NewLine}near: {Excerpt(ex.BatchCommand?.CommandText ?? sql, ex.Position)}" : ""),
+                                (ex.Position > 0
+                    ? $"{Environment.NewLine}near: {Excerpt(ex.BatchCommand?.CommandText ?? sql, ex.Position)}"
+                    : ""),
                 ex);
         }
 

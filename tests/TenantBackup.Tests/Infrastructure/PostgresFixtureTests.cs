@@ -19,7 +19,8 @@ public sealed class PostgresFixtureTests(PostgresFixture fixture, ITestOutputHel
         Assert.Equal("postgres", reader.GetString(0));
         // DROP DATABASE ... WITH (FORCE) needs 13.
         Assert.True(reader.GetInt32(1) >= 130000, $"PostgreSQL 13 or later is needed, found {reader.GetString(2)}");
-        output.WriteLine($"{reader.GetString(2)} at {fixture.Host}:{fixture.Port}, started in {fixture.StartupTime.TotalMilliseconds:F0} ms");
+        output.WriteLine(
+            $"{reader.GetString(2)} at {fixture.Host}:{fixture.Port}, started in {fixture.StartupTime.TotalMilliseconds:F0} ms");
     }
 
     [Fact]

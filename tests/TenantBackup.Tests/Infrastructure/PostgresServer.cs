@@ -16,8 +16,8 @@ public sealed class PostgresServerException(string message, Exception? innerExce
 /// durability off, bound to 127.0.0.1 on a free port) or, when <see cref="ConnectionVariable"/> is set, that server.
 /// </summary>
 /// <remarks>
-/// A cluster started here is stopped and deleted on dispose, and again from a process-exit hook. A run that is
-/// killed outright gets neither, so each start first removes clusters whose owning process is gone.
+/// A cluster started here is stopped and deleted on dispose, and again at process exit or on SIGTERM/SIGHUP/SIGINT/SIGQUIT. A run
+/// that is killed outright (SIGKILL) gets neither, so each start first removes clusters whose owning process is gone.
 /// PostgreSQL refuses to run as root: as root the cluster belongs to, and runs as, the <c>postgres</c> OS user.
 /// </remarks>
 public sealed class PostgresServer : IAsyncDisposable
@@ -38,11 +38,29 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private readonly NpgsqlConnectionStringBuilder _baseConnection;
     private readonly string? _runAsUser;
-    private int _stopped;
+    private readonly Lock _stopLock = new();
+    // Every way of stopping (dispose, signal, process exit, failed start) shares one attempt and waits for it, so the
+    // process cannot exit halfway through a stop begun elsewhere.
+    private Task<string?>? _stop;
+
+    // Kept alive for the life of the process: a collected registration unregisters its handler.
+    private static readonly PosixSignalRegistration[] _signalRegistrations;
 
     static PostgresServer()
     {
         AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAllForExit();
+
+        // Since .NET 10, SIGTERM and SIGHUP end the process without raising ProcessExit, and under the test host so
+        // does Ctrl+C; stop the servers here. The signal's default action (termination) follows once the handler returns.
+        _signalRegistrations = OperatingSystem.IsWindows()
+            ? []
+            :
+            [
+                PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => StopAllForExit()),
+                PosixSignalRegistration.Create(PosixSignal.SIGHUP, _ => StopAllForExit()),
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => StopAllForExit()),
+                PosixSignalRegistration.Create(PosixSignal.SIGQUIT, _ => StopAllForExit()),
+            ];
     }
 
     private PostgresServer(
@@ -114,6 +132,16 @@ public sealed class PostgresServer : IAsyncDisposable
             $"and {BinDirectoryVariable} is not set. Install PostgreSQL (Debian: apt-get install postgresql postgresql-contrib) " +
             $"or set {ConnectionVariable} to the connection string of a server to test against.");
 
+        var missing = new[] { "initdb", "pg_ctl", "postgres" }.Where(name => !File.Exists(Path.Combine(binDirectory, name))).ToList();
+        if (missing.Count > 0)
+        {
+            var source = string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(BinDirectoryVariable))
+                ? "PATH or /usr/lib/postgresql"
+                : BinDirectoryVariable;
+            throw new PostgresServerException(
+                $"The PostgreSQL bin folder {binDirectory} (from {source}) lacks {string.Join(", ", missing)}.");
+        }
+
         var runAsUser = await ChooseServiceUserAsync(cancellationToken);
         RemoveAbandonedClusters(binDirectory, runAsUser);
 
@@ -126,10 +154,10 @@ public sealed class PostgresServer : IAsyncDisposable
         }
         catch
         {
-            // The start failure is the news; a failure to clean up after it must not replace it.
+            // The start failure is the news; a failure to clean up after it must not replace it. A signal handler
+            // may already be stopping this server (that is often why the start failed): leave it to that.
             _running.TryRemove(server, out _);
-            Interlocked.Exchange(ref server._stopped, 1);
-            await server.StopAndDeleteAsync(CancellationToken.None);
+            await server.StopOnceAsync();
             throw;
         }
 
@@ -184,14 +212,14 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Stops a cluster started here (fast shutdown) and deletes its folder. Does nothing for an external server.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (IsExternal || Interlocked.Exchange(ref _stopped, 1) != 0)
+        if (IsExternal)
         {
             return;
         }
 
         _running.TryRemove(this, out _);
         NpgsqlConnection.ClearAllPools();
-        var failure = await StopAndDeleteAsync(CancellationToken.None);
+        var failure = await StopOnceAsync();
         if (failure is not null)
         {
             throw new PostgresServerException(failure);
@@ -397,7 +425,8 @@ public sealed class PostgresServer : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private Task<ProcessResult> RunAsServiceUserAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+    private Task<ProcessResult> RunAsServiceUserAsync(
+        string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         RunAsUserAsync(_runAsUser, Path.Combine(BinDirectory!, program), arguments, RootDirectory!, cancellationToken);
 
     private async Task RunAsServiceUserCheckedAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
@@ -440,6 +469,14 @@ public sealed class PostgresServer : IAsyncDisposable
                 "runuser", ["-u", user, "--", program, .. arguments], _commandTimeout, workingDirectory, environment, cancellationToken);
     }
 
+    private Task<string?> StopOnceAsync()
+    {
+        lock (_stopLock)
+        {
+            return _stop ??= Task.Run(() => StopAndDeleteAsync(CancellationToken.None));
+        }
+    }
+
     // Returns a description of what went wrong, or null.
     private async Task<string?> StopAndDeleteAsync(CancellationToken cancellationToken)
     {
@@ -453,7 +490,8 @@ public sealed class PostgresServer : IAsyncDisposable
                 var immediate = await RunAsServiceUserAsync(
                     "pg_ctl", ["stop", "-D", DataDirectory!, "-m", "immediate", "-w", "-t", "30"], cancellationToken);
                 failure = $"Stopping the test PostgreSQL server failed.{Environment.NewLine}{stop.Describe()}" +
-                    (immediate.Succeeded ? $"{Environment.NewLine}(an immediate shutdown then succeeded)" : $"{Environment.NewLine}{immediate.Describe()}") +
+                    Environment.NewLine +
+                    (immediate.Succeeded ? "(an immediate shutdown then succeeded)" : immediate.Describe()) +
                     $"{Environment.NewLine}server log:{Environment.NewLine}{LogTail()}";
             }
         }
@@ -474,15 +512,10 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         foreach (var server in _running.Keys)
         {
-            if (Interlocked.Exchange(ref server._stopped, 1) != 0)
-            {
-                continue;
-            }
-
             try
             {
                 // Nothing can report a failure this late; stopping and deleting is all that matters.
-                server.StopAndDeleteAsync(CancellationToken.None).GetAwaiter().GetResult();
+                server.StopOnceAsync().GetAwaiter().GetResult();
             }
             catch (Exception ex) when (ex is IOException or InvalidOperationException or UnauthorizedAccessException)
             {
@@ -509,9 +542,12 @@ public sealed class PostgresServer : IAsyncDisposable
             try
             {
                 var ownerFile = Path.Combine(folder, OwnerFileName);
-                if (!File.Exists(ownerFile) || OwnerIsAlive(File.ReadAllText(ownerFile)))
+                var abandoned = File.Exists(ownerFile)
+                    ? !OwnerIsAlive(File.ReadAllText(ownerFile))
+                    // No owner file: being created by another run right now, or half deleted by a killed one.
+                    : DateTime.UtcNow - Directory.GetLastWriteTimeUtc(folder) > TimeSpan.FromMinutes(10);
+                if (!abandoned)
                 {
-                    // No owner file: still being created by another process, or not ours to judge.
                     continue;
                 }
 

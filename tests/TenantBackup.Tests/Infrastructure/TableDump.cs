@@ -26,7 +26,8 @@ public static class TableDump
     }
 
     // Not a public overload of RowsAsync: (connection, "public", "customers") would bind to the (table, where) one.
-    private static async Task<IReadOnlyList<string>> ReadRowsAsync(NpgsqlConnection connection, string schema, string table, string? whereSql)
+    private static async Task<IReadOnlyList<string>> ReadRowsAsync(
+        NpgsqlConnection connection, string schema, string table, string? whereSql)
     {
         var sql = $"COPY (SELECT * FROM {QuoteIdentifier(schema)}.{QuoteIdentifier(table)}" +
             (string.IsNullOrWhiteSpace(whereSql) ? "" : $" WHERE {whereSql}") + ") TO STDOUT";

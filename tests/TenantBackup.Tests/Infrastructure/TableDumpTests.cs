@@ -130,7 +130,8 @@ public sealed class TableDumpTests(PostgresFixture fixture) : IAsyncLifetime
 
         // audit_log has no key: deleting one of two identical rows must still show.
         // The tenant's earliest row is one of its two identical ones.
-        await ExecuteAsync("DELETE FROM public.audit_log WHERE ctid = (SELECT ctid FROM public.audit_log WHERE tenant_id = 2 ORDER BY at LIMIT 1)");
+        await ExecuteAsync(
+            "DELETE FROM public.audit_log WHERE ctid = (SELECT ctid FROM public.audit_log WHERE tenant_id = 2 ORDER BY at LIMIT 1)");
         var withoutDuplicate = await TableDump.FingerprintAsync(Connection);
         Assert.NotEqual(fingerprint, withoutDuplicate);
 

@@ -7,7 +7,9 @@ public static partial class TestSchema
     /// <summary>DDL only: extension, enum, tables, partitions, views. Leaves every table empty.</summary>
     public static string SchemaSql() => Schema;
 
-    /// <summary>Deterministic rows for tenants 1–3, the empty tenant 4 and the shared tables; run after <see cref="SchemaSql"/>.</summary>
+    /// <summary>
+    /// Deterministic rows for tenants 1–3, the empty tenant 4 and the shared tables; run after <see cref="SchemaSql"/>.
+    /// </summary>
     public static string DataSql() => Data;
 
     /// <summary><see cref="SchemaSql"/> followed by <see cref="DataSql"/>; run it in one transaction.</summary>
@@ -241,7 +243,9 @@ SELECT c.id, c.tenant,
         WHEN 3 THEN ARRAY[format('tag-%s', c.i), 'ünï']
         ELSE NULL END,
     CASE c.i % 3
-        WHEN 1 THEN '{"theme": "dark", "greeting": "こんにちは 🎉", "nested": {"list": [1, 2.50, "three", null, true, {"é": "ü"}], "quote": "say \"hi\"", "path": "C:\\temp", "ctrl": "tab\tnew\nline"}}'::jsonb
+        WHEN 1 THEN '{"theme": "dark", "greeting": "こんにちは 🎉",
+            "nested": {"list": [1, 2.50, "three", null, true, {"é": "ü"}], "quote": "say \"hi\"",
+            "path": "C:\\temp", "ctrl": "tab\tnew\nline"}}'::jsonb
         WHEN 2 THEN jsonb_build_object('theme', 'light', 'level', c.i, 'flags', jsonb_build_array(c.i % 2 = 0, NULL))
         ELSE NULL END,
     CASE c.i % 5

@@ -151,13 +151,19 @@ public static partial class TestSchema
             "plain note",
         ];
 
-        /// <summary><c>customers.tags</c> of customer 1: a NULL element, the string "NULL", an empty string, quotes, commas, braces.</summary>
+        /// <summary>
+        /// <c>customers.tags</c> of customer 1: a NULL element, the string "NULL", an empty string, quotes, commas, braces.
+        /// </summary>
         public static IReadOnlyList<string?> Tags { get; } =
             ["vip", "with space", "with,comma", "with \"quote\"", null, "NULL", "", "back\\slash", "{braces}"];
 
         /// <summary><c>customers.settings</c> of customer 1 (jsonb, so compare semantically, not as text).</summary>
         public const string NestedJson =
-            """{"theme": "dark", "greeting": "こんにちは 🎉", "nested": {"list": [1, 2.50, "three", null, true, {"é": "ü"}], "quote": "say \"hi\"", "path": "C:\\temp", "ctrl": "tab\tnew\nline"}}""";
+            """
+            {"theme": "dark", "greeting": "こんにちは 🎉",
+                "nested": {"list": [1, 2.50, "three", null, true, {"é": "ü"}], "quote": "say \"hi\"",
+                "path": "C:\\temp", "ctrl": "tab\tnew\nline"}}
+            """;
 
         /// <summary>The <c>greeting</c> member of <see cref="NestedJson"/>.</summary>
         public const string JsonGreeting = "こんにちは 🎉";

@@ -61,7 +61,8 @@ public sealed class TestSchemaTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.Equal("citext", await ScalarAsync<string>("SELECT extname FROM pg_extension WHERE extname = 'citext'"));
         Assert.Equal(
             "free,pro,enterprise",
-            await ScalarAsync<string>("SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'public.plan_tier'::regtype"));
+            await ScalarAsync<string>(
+                "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'public.plan_tier'::regtype"));
         Assert.Equal("s", await ScalarAsync<string>(
             "SELECT attgenerated::text FROM pg_attribute WHERE attrelid = 'public.projects'::regclass AND attname = 'name_upper'"));
         Assert.Equal("a", await ScalarAsync<string>(
@@ -87,7 +88,8 @@ public sealed class TestSchemaTests(PostgresFixture fixture) : IAsyncLifetime
             {
                 var count = await ScalarAsync<long>(
                     $"SELECT count(*) FROM {TableDump.QuoteName(table)} WHERE {TestSchema.TenantWhere(table, tenant)}");
-                Assert.True(count == TestSchema.RowCount(table, tenant), $"{table}, tenant {tenant}: {count} rows, expected {TestSchema.RowCount(table, tenant)}");
+                var expected = TestSchema.RowCount(table, tenant);
+                Assert.True(count == expected, $"{table}, tenant {tenant}: {count} rows, expected {expected}");
                 sum += (int)count;
             }
 
@@ -148,11 +150,17 @@ public sealed class TestSchemaTests(PostgresFixture fixture) : IAsyncLifetime
 
             // Two identical audit rows: nothing but their count tells them apart.
             Assert.Equal(1L, await ScalarAsync<long>(
-                $"SELECT count(*) FROM (SELECT 1 FROM public.audit_log WHERE tenant_id = {tenant} GROUP BY tenant_id, at, action, detail::text HAVING count(*) > 1) d"));
+                $"""
+                SELECT count(*) FROM (
+                    SELECT 1 FROM public.audit_log WHERE tenant_id = {tenant}
+                    GROUP BY tenant_id, at, action, detail::text HAVING count(*) > 1) duplicates
+                """));
         }
 
         // Keys interleave the tenants.
-        Assert.Equal([1, 2, 3], await QueryAsync("SELECT tenant_id FROM public.customers ORDER BY id LIMIT 3", reader => reader.GetInt32(0)));
+        Assert.Equal(
+            [1, 2, 3],
+            await QueryAsync("SELECT tenant_id FROM public.customers ORDER BY id LIMIT 3", reader => reader.GetInt32(0)));
     }
 
     [Fact]
@@ -190,7 +198,8 @@ public sealed class TestSchemaTests(PostgresFixture fixture) : IAsyncLifetime
                 $"SELECT title FROM public.documents WHERE tenant_id = {tenant} AND doc_no = 2"));
             Assert.Equal(
                 string.Format(CultureInfo.InvariantCulture, TestSchema.EdgeCases.UnicodeEmailFormat, tenant),
-                await ScalarAsync<string>($"SELECT email::text FROM public.customers WHERE tenant_id = {tenant} ORDER BY id OFFSET 1 LIMIT 1"));
+                await ScalarAsync<string>(
+                    $"SELECT email::text FROM public.customers WHERE tenant_id = {tenant} ORDER BY id OFFSET 1 LIMIT 1"));
             // citext folds case with the database's collation; under the C locale that is ASCII only.
             Assert.Equal("true false", await ScalarAsync<string>(
                 $"SELECT (email = 'Ünïcode.{tenant}@EXAMPLE.com')::text || ' ' || (email = 'üNÏCODE.{tenant}@example.com')::text " +
@@ -238,7 +247,10 @@ public sealed class TestSchemaTests(PostgresFixture fixture) : IAsyncLifetime
         foreach (var tenant in TestSchema.Tenants)
         {
             var rows = await QueryAsync(
-                $"SELECT budget::text, duration::text, starts_at, name, name_upper FROM public.projects WHERE tenant_id = {tenant} ORDER BY id LIMIT 4",
+                $"""
+                SELECT budget::text, duration::text, starts_at, name, name_upper
+                FROM public.projects WHERE tenant_id = {tenant} ORDER BY id LIMIT 4
+                """,
                 reader => (
                     Budget: reader.IsDBNull(0) ? null : reader.GetString(0),
                     Duration: reader.GetString(1),
@@ -261,7 +273,10 @@ public sealed class TestSchemaTests(PostgresFixture fixture) : IAsyncLifetime
         foreach (var tenant in TestSchema.Tenants)
         {
             var pdfs = await QueryAsync(
-                $"SELECT i.pdf FROM public.invoices i JOIN public.projects p ON p.id = i.project_id WHERE p.tenant_id = {tenant} ORDER BY i.number LIMIT 3",
+                $"""
+                SELECT i.pdf FROM public.invoices i JOIN public.projects p ON p.id = i.project_id
+                WHERE p.tenant_id = {tenant} ORDER BY i.number LIMIT 3
+                """,
                 reader => reader.IsDBNull(0) ? null : reader.GetFieldValue<byte[]>(0));
             Assert.Equal(TestSchema.EdgeCases.AllBytes, pdfs[0]);
             Assert.Empty(Assert.IsType<byte[]>(pdfs[TestSchema.EdgeCases.EmptyPdfInvoice - 1]));
@@ -286,7 +301,8 @@ public sealed class TestSchemaTests(PostgresFixture fixture) : IAsyncLifetime
     {
         var slash = text.IndexOf('/', StringComparison.Ordinal);
         var address = IPAddress.Parse(slash < 0 ? text : text[..slash]);
-        var mask = slash < 0 ? (byte)(address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128) : byte.Parse(text[(slash + 1)..], CultureInfo.InvariantCulture);
+        var hostMask = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128;
+        var mask = slash < 0 ? (byte)hostMask : byte.Parse(text[(slash + 1)..], CultureInfo.InvariantCulture);
         return new NpgsqlInet(address, mask);
     }
 
