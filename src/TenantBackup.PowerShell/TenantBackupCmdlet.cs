@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Management.Automation;
 using Microsoft.Extensions.Logging;
 using TenantBackup.Engine;
+using TenantBackup.Engine.Logging;
 using TenantBackup.PowerShell.Internal;
 
 namespace TenantBackup.PowerShell;
@@ -57,7 +58,7 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
     {
         ArgumentNullException.ThrowIfNull(operation);
         using var queue = new PipelineQueue();
-        var logger = new PipelineLogger(queue, MinimumLogLevel());
+        var logger = new TextLogger(MinimumLogLevel(), (level, text) => queue.Post(new LogMessage(level, text)));
         var token = _cancellation.Token;
         var task = Task.Run(() => operation(logger, queue, token), token);
         _ = task.ContinueWith(

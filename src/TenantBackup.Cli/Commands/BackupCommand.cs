@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using TenantBackup.Cli.Output;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Backup;
+using TenantBackup.Engine.Logging;
 
 namespace TenantBackup.Cli.Commands;
 
@@ -171,7 +172,9 @@ internal sealed class BackupCommand : Command
     private async Task<int> RunAsync(ParseResult parseResult, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var request = BuildRequest(parseResult);
-        var logger = new StderrLogger(stderr, parseResult.GetValue(_verbose) ? LogLevel.Debug : LogLevel.Warning);
+        var logger = new TextLogger(
+            parseResult.GetValue(_verbose) ? LogLevel.Debug : LogLevel.Warning,
+            (level, text) => stderr.WriteLine($"tenantbackup: {Label(level)}{text}"));
         var backup = await new BackupEngine(logger)
             .BackupAsync(request, new StderrProgress(stderr), cancellationToken)
             .ConfigureAwait(false);
@@ -220,4 +223,11 @@ internal sealed class BackupCommand : Command
             result.AddError($"{result.Option.Name} must not be empty.");
         }
     }
+
+    private static string Label(LogLevel level) => level switch
+    {
+        >= LogLevel.Warning => "warning: ",
+        LogLevel.Information => string.Empty,
+        _ => "debug: ",
+    };
 }

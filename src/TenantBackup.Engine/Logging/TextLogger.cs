@@ -1,18 +1,21 @@
 using Microsoft.Extensions.Logging;
 
-namespace TenantBackup.Cli.Output;
+namespace TenantBackup.Engine.Logging;
 
-/// <summary>The engine's log on stderr: warnings always, the steps with <c>--verbose</c>.</summary>
-internal sealed class StderrLogger : ILogger
+/// <summary>
+/// An <see cref="ILogger"/> that hands each entry at or above a level, formatted as one line of text, to a front end's
+/// writer (stderr for the CLI, the pipeline's streams for the cmdlets). Entries below the level are never formatted.
+/// </summary>
+public sealed class TextLogger : ILogger
 {
-    private readonly TextWriter _stderr;
     private readonly LogLevel _minimumLevel;
+    private readonly Action<LogLevel, string> _write;
 
-    /// <summary>Writes entries from <paramref name="minimumLevel"/> up to <paramref name="stderr"/> (thread-safe writer).</summary>
-    public StderrLogger(TextWriter stderr, LogLevel minimumLevel)
+    /// <summary>Creates the logger; <paramref name="write"/> may be called from any thread.</summary>
+    public TextLogger(LogLevel minimumLevel, Action<LogLevel, string> write)
     {
-        _stderr = stderr;
         _minimumLevel = minimumLevel;
+        _write = write;
     }
 
     /// <inheritdoc/>
@@ -36,12 +39,6 @@ internal sealed class StderrLogger : ILogger
             text = string.IsNullOrEmpty(text) ? exception.Message : $"{text} ({exception.Message})";
         }
 
-        var label = logLevel switch
-        {
-            >= LogLevel.Warning => "warning: ",
-            LogLevel.Information => string.Empty,
-            _ => "debug: ",
-        };
-        _stderr.WriteLine($"tenantbackup: {label}{text}");
+        _write(logLevel, text);
     }
 }
