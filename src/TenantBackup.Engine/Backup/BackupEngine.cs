@@ -77,6 +77,7 @@ public sealed class BackupEngine
                 var metadata = await snapshot.MetadataAsync(id, scope, compression, createdAt, cancellationToken).ConfigureAwait(false);
                 var export = new ArchiveExport(repository, fileName, _logger);
                 IndexEntry entry;
+                long bytes;
                 try
                 {
                     var written = await export.WriteAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken).ConfigureAwait(false);
@@ -84,6 +85,7 @@ public sealed class BackupEngine
                     await TenantLock.ReleaseSharedAsync(connection, request.TenantColumn, request.Tenant, cancellationToken).ConfigureAwait(false);
 
                     entry = await export.PublishAsync(written, metadata, scope, cancellationToken).ConfigureAwait(false);
+                    bytes = written.Summary.Manifest.Totals.Bytes;
                     await repository.UpdateIndexAsync(index => index.Backups.Add(entry), cancellationToken).ConfigureAwait(false);
                 }
                 catch
@@ -95,7 +97,7 @@ public sealed class BackupEngine
                 _logger.LogInformation(
                     "Backup {Id} of tenant {Tenant}: {Rows} rows, {Size} bytes in {Seconds:0.0} s -> {Path}",
                     id, request.Tenant, entry.RowCount, entry.Size, watch.Elapsed.TotalSeconds, entry.Path);
-                progress?.Report(new ProgressEvent("done", null, scope.Tables.Count, scope.Tables.Count, entry.RowCount, 0));
+                progress?.Report(new ProgressEvent("done", null, scope.Tables.Count, scope.Tables.Count, entry.RowCount, bytes));
                 return repository.ToInfo(entry);
             }
         }
