@@ -98,6 +98,45 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
         await AssertNoTenantBackupSessionAsync(fixture, database);
     }
 
+    [Fact]
+    public async Task StalledBackup_KeepsItsPartialWhenAnotherBackupCleansUp_AndStillCompletes()
+    {
+        var database = await BigTenantDatabase.GetAsync(fixture);
+        using var folder = new TempFolder();
+        using var stalled = CliProcess.Start(BigTenantDatabase.BackupArguments(fixture, database, folder.Path));
+        var (partial, size) = await WaitForPartialAsync(stalled, folder.Path, new HashSet<string>(), BigTenantDatabase.MidExportBytes);
+
+        // A writer stuck past the 10 s grace (a slow query, a stopped VM) is still alive: its .partial is not stale.
+        stalled.Pause();
+        CliResult other;
+        try
+        {
+            File.SetLastWriteTimeUtc(partial, DateTime.UtcNow.AddMinutes(-1));
+            other = await CliProcess.RunAsync(
+                ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "2", "--repository", folder.Path, "--json"]);
+            Assert.True(File.Exists(partial), $"Another backup deleted the .partial of a live one (paused at {size} bytes).{Environment.NewLine}{other.Describe()}");
+        }
+        finally
+        {
+            stalled.Resume();
+        }
+
+        var result = await stalled.WaitAsync(ExitTimeout);
+
+        Assert.True(other.ExitCode == 0, other.Describe());
+        Assert.DoesNotContain("Removed", other.Stderr, StringComparison.Ordinal);
+        Assert.True(result.ExitCode == 0, result.Describe());
+        Assert.Equal(2, IndexEntries(folder.Path).Count);
+        Assert.Equal(2, Archives(folder.Path).Count);
+        AssertOnlyBackupFiles(folder.Path);
+        foreach (var archive in Archives(folder.Path))
+        {
+            await AssertSha256SumAsync(archive);
+        }
+
+        await AssertNoTenantBackupSessionAsync(fixture, database);
+    }
+
     [Theory]
     [InlineData(0L)] // the .partial has just appeared: tenant lock and snapshot held, nothing exported yet
     [InlineData(BigTenantDatabase.MidExportBytes)] // table data streaming through the compressor into the file

@@ -22,7 +22,10 @@ internal sealed record CliResult(string CommandLine, int ExitCode, string Stdout
 /// </summary>
 internal sealed class CliProcess : IDisposable
 {
+    // Linux signal numbers (x86-64 and arm64 agree on these).
     private const int SigTerm = 15;
+    private const int SigStop = 19;
+    private const int SigCont = 18;
     private static readonly Lazy<string> _dllPath = new(FindDll);
     private readonly Process _process;
     private readonly Task<string> _stdout;
@@ -133,11 +136,19 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary><c>kill -TERM</c>, as systemd or <c>docker stop</c> would send it.</summary>
-    public void Terminate()
+    public void Terminate() => Signal(SigTerm, "SIGTERM");
+
+    /// <summary><c>kill -STOP</c>: the process freezes with everything it holds (files, locks, connections).</summary>
+    public void Pause() => Signal(SigStop, "SIGSTOP");
+
+    /// <summary><c>kill -CONT</c>: a paused process carries on.</summary>
+    public void Resume() => Signal(SigCont, "SIGCONT");
+
+    private void Signal(int signal, string name)
     {
-        if (SysKill(_process.Id, SigTerm) != 0)
+        if (SysKill(_process.Id, signal) != 0)
         {
-            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}.");
+            throw new InvalidOperationException($"kill({_process.Id}, {name}) failed: errno {Marshal.GetLastPInvokeError()}.");
         }
     }
 
