@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Npgsql;
+using TenantBackup.Tests.FrontEnds;
+using TenantBackup.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+using static TenantBackup.Tests.EndToEnd.EndToEndSupport;
+
+namespace TenantBackup.Tests.EndToEnd;
+
+/// <summary>
+/// The built <c>tenantbackup</c> as a child process, stopped in the middle of a backup: by <c>kill -9</c> (no chance to
+/// clean up) and by SIGTERM (cancels). Either way no archive, <c>.sha256</c>, index entry or lock may survive it.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHelper output)
+{
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task KilledMidBackup_LeavesNoArchiveIndexEntryOrLock_AndTheNextBackupRemovesTheLeftovers()
+    {
+        var watch = Stopwatch.StartNew();
+        var database = await BigTenantDatabase.GetAsync(fixture);
+        output.WriteLine($"big tenant database ready after {watch.Elapsed.TotalSeconds:0.0} s");
+        using var folder = new TempFolder();
+        var arguments = BigTenantDatabase.BackupArguments(fixture, database, folder.Path);
+
+        // A whole backup first: its size places the kill points, and the killed runs must leave it alone.
+        var reference = await CliProcess.RunAsync(arguments);
+        Assert.True(reference.ExitCode == 0, reference.Describe());
+        long referenceSize, referenceRows;
+        using (var json = ParseStdout(reference))
+        {
+            referenceSize = json.RootElement.GetProperty("size").GetInt64();
+            referenceRows = json.RootElement.GetProperty("rowCount").GetInt64();
+        }
+
+        output.WriteLine($"reference backup: {referenceRows} rows, {referenceSize} bytes, done after {watch.Elapsed.TotalSeconds:0.0} s");
+
+        var indexBefore = IndexEntries(folder.Path);
+        var archivesBefore = Archives(folder.Path);
+        var sidecarsBefore = Sidecars(folder.Path);
+
+        // As soon as the .partial appears (lock and snapshot held, nothing exported yet), then at growing sizes.
+        double[] killPoints = [0, 0.1, 0.3, 0.5, 0.7];
+        var killedAt = new List<long>();
+        foreach (var fraction in killPoints)
+        {
+            var known = Partials(folder.Path).ToHashSet(StringComparer.Ordinal);
+            using var process = CliProcess.Start(arguments);
+            var (partial, size) = await WaitForPartialAsync(process, folder.Path, known, (long)(fraction * referenceSize));
+            process.Kill();
+            var killed = await process.WaitAsync(ExitTimeout);
+            killedAt.Add(size);
+            output.WriteLine($"killed at {size} bytes (kill point {fraction:P0}), {watch.Elapsed.TotalSeconds:0.0} s");
+            var where = string.Create(CultureInfo.InvariantCulture, $"killed at {size} of {referenceSize} bytes");
+
+            Assert.True(killed.ExitCode != 0, $"{where}{Environment.NewLine}{killed.Describe()}");
+            Assert.True(File.Exists(partial), $"{where}: the killed backup's {partial} is gone, so this kill point tested nothing.");
+            Assert.Equal(indexBefore, IndexEntries(folder.Path));
+            Assert.Equal(archivesBefore, Archives(folder.Path));
+            Assert.Equal(sidecarsBefore, Sidecars(folder.Path));
+            await AssertNoTenantBackupSessionAsync(fixture, database);
+        }
+
+        Assert.True(
+            killedAt.Distinct().Count() >= 4,
+            $"The kills should land at different points of the export; the .partial sizes were {string.Join(", ", killedAt)} of {referenceSize}.");
+        var leftovers = Partials(folder.Path);
+        Assert.Equal(killPoints.Length, leftovers.Count);
+
+        // The engine removes .partial files older than 10 s whose writer is gone: age them rather than wait.
+        foreach (var leftover in leftovers)
+        {
+            File.SetLastWriteTimeUtc(leftover, DateTime.UtcNow.AddMinutes(-1));
+        }
+
+        var next = await CliProcess.RunAsync(arguments);
+        output.WriteLine($"next backup done after {watch.Elapsed.TotalSeconds:0.0} s");
+
+        Assert.True(next.ExitCode == 0, next.Describe());
+        AssertOnlyBackupFiles(folder.Path);
+        Assert.Equal(killPoints.Length, Regex.Matches(next.Stderr, @"warning: Removed .*\.partial").Count);
+        using (var json = ParseStdout(next))
+        {
+            var archive = json.RootElement.GetProperty("path").GetString()!;
+            Assert.Equal(referenceRows, json.RootElement.GetProperty("rowCount").GetInt64());
+            Assert.Equal(
+                indexBefore.Append((json.RootElement.GetProperty("id").GetString()!, Path.GetFileName(archive))),
+                IndexEntries(folder.Path));
+            Assert.Equal(archivesBefore.Append(archive).Order(StringComparer.Ordinal), Archives(folder.Path));
+            await AssertSha256SumAsync(archive);
+        }
+
+        await AssertNoTenantBackupSessionAsync(fixture, database);
+    }
+
+    [Fact]
+    public async Task StalledBackup_KeepsItsPartialWhenAnotherBackupCleansUp_AndStillCompletes()
+    {
+        var database = await BigTenantDatabase.GetAsync(fixture);
+        using var folder = new TempFolder();
+        using var stalled = CliProcess.Start(BigTenantDatabase.BackupArguments(fixture, database, folder.Path));
+        var (partial, size) = await WaitForPartialAsync(stalled, folder.Path, new HashSet<string>(), BigTenantDatabase.MidExportBytes);
+
+        // A writer stuck past the 10 s grace (a slow query, a stopped VM) is still alive: its .partial is not stale.
+        stalled.Pause();
+        CliResult other;
+        try
+        {
+            File.SetLastWriteTimeUtc(partial, DateTime.UtcNow.AddMinutes(-1));
+            other = await CliProcess.RunAsync(
+                ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "2", "--repository", folder.Path, "--json"]);
+            Assert.True(File.Exists(partial), $"Another backup deleted the .partial of a live one (paused at {size} bytes).{Environment.NewLine}{other.Describe()}");
+        }
+        finally
+        {
+            stalled.Resume();
+        }
+
+        var result = await stalled.WaitAsync(ExitTimeout);
+
+        Assert.True(other.ExitCode == 0, other.Describe());
+        Assert.DoesNotContain("Removed", other.Stderr, StringComparison.Ordinal);
+        Assert.True(result.ExitCode == 0, result.Describe());
+        Assert.Equal(2, IndexEntries(folder.Path).Count);
+        Assert.Equal(2, Archives(folder.Path).Count);
+        AssertOnlyBackupFiles(folder.Path);
+        foreach (var archive in Archives(folder.Path))
+        {
+            await AssertSha256SumAsync(archive);
+        }
+
+        await AssertNoTenantBackupSessionAsync(fixture, database);
+    }
+
+    [Theory]
+    [InlineData(0L)] // the .partial has just appeared: tenant lock and snapshot held, nothing exported yet
+    [InlineData(BigTenantDatabase.MidExportBytes)] // table data streaming through the compressor into the file
+    public async Task SigtermMidBackup_Cancels_ExitsNonZero_AndLeavesNothing(long partialBytes)
+    {
+        var database = await BigTenantDatabase.GetAsync(fixture);
+        using var folder = new TempFolder();
+        using var process = CliProcess.Start(BigTenantDatabase.BackupArguments(fixture, database, folder.Path));
+
+        var (partial, size) = await WaitForPartialAsync(process, folder.Path, new HashSet<string>(), partialBytes);
+        var watch = Stopwatch.StartNew();
+        process.Terminate();
+        var result = await process.WaitAsync(ExitTimeout);
+        output.WriteLine($"SIGTERM at {size} bytes; exited {watch.Elapsed.TotalMilliseconds:0} ms later with {result.ExitCode}");
+
+        var where = string.Create(CultureInfo.InvariantCulture, $"SIGTERM at {size} bytes of {partial}");
+        Assert.True(result.ExitCode == 1, $"{where}{Environment.NewLine}{result.Describe()}");
+        Assert.Contains("tenantbackup: error Cancelled:", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+        AssertNothingKept(folder.Path);
+        await AssertNoTenantBackupSessionAsync(fixture, database);
+    }
+
+    [Fact]
+    public async Task SigtermWhileWaitingForTheTenantLock_CancelsAtOnce()
+    {
+        var database = await fixture.CreateTenantDatabaseAsync();
+        using var folder = new TempFolder();
+
+        // An exclusive hold on tenant 2's key, as a restore would take it (key as in the engine's TenantLock).
+        await using var holder = await fixture.OpenConnectionAsync(database);
+        await using (var take = new NpgsqlCommand(
+            "SELECT pg_advisory_lock(hashtext('tenantbackup'), hashtext('tenant_id' || ':' || '2'))", holder))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        using var process = CliProcess.Start(
+        [
+            "backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "2", "--repository", folder.Path,
+            "--lock-timeout", "5m",
+        ]);
+        await WaitForLockWaiterAsync(process, database);
+        var watch = Stopwatch.StartNew();
+        process.Terminate();
+        var result = await process.WaitAsync(ExitTimeout);
+        output.WriteLine($"SIGTERM while waiting for the lock; exited {watch.Elapsed.TotalMilliseconds:0} ms later with {result.ExitCode}");
+
+        Assert.True(result.ExitCode == 1, result.Describe());
+        Assert.Contains("tenantbackup: error Cancelled:", result.Stderr, StringComparison.Ordinal);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"SIGTERM took {watch.Elapsed} to end a lock wait.");
+        AssertNothingKept(folder.Path);
+
+        // Released explicitly: a pooled connection keeps its session, and so its lock, after Close.
+        await using (var release = new NpgsqlCommand(
+            "SELECT pg_advisory_unlock(hashtext('tenantbackup'), hashtext('tenant_id' || ':' || '2'))", holder))
+        {
+            Assert.True((bool)(await release.ExecuteScalarAsync())!, "The lock holder lost its lock to the cancelled backup.");
+        }
+
+        await AssertNoTenantBackupSessionAsync(fixture, database);
+        await fixture.DropDatabaseAsync(database);
+    }
+
+    private static void AssertNothingKept(string repository)
+    {
+        Assert.Empty(Partials(repository));
+        Assert.Empty(Archives(repository));
+        Assert.Empty(Sidecars(repository));
+        Assert.Empty(IndexEntries(repository));
+    }
+
+    /// <summary>Polls <c>pg_locks</c> until a <c>tenantbackup</c> session waits for an advisory lock in <paramref name="database"/>.</summary>
+    private async Task WaitForLockWaiterAsync(CliProcess process, string database)
+    {
+        const string sql = """
+            SELECT EXISTS (
+                SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = $1 AND a.application_name = 'tenantbackup')
+            """;
+        await using var connection = await fixture.OpenConnectionAsync(database);
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = database } } };
+            if ((bool)(await command.ExecuteScalarAsync())!)
+            {
+                return;
+            }
+
+            if (process.HasExited)
+            {
+                Assert.Fail($"tenantbackup ended instead of waiting for the tenant lock.{Environment.NewLine}{(await process.WaitAsync(ExitTimeout)).Describe()}");
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException("tenantbackup did not start waiting for the tenant lock within 30 s.");
+    }
+
+    /// <summary>
+    /// Polls the repository until the child's <c>.partial</c> (one not in <paramref name="known"/>) exists and holds at
+    /// least <paramref name="minimumBytes"/>; fails when the child exits first.
+    /// </summary>
+    private static async Task<(string Path, long Size)> WaitForPartialAsync(
+        CliProcess process, string repository, IReadOnlySet<string> known, long minimumBytes)
+    {
+        var watch = Stopwatch.StartNew();
+        long lastSize = -1;
+        while (watch.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            var partial = Partials(repository).FirstOrDefault(p => !known.Contains(p));
+            if (partial is not null)
+            {
+                try
+                {
+                    lastSize = new FileInfo(partial).Length;
+                }
+                catch (FileNotFoundException)
+                {
+                    lastSize = -1;
+                }
+
+                if (lastSize >= minimumBytes)
+                {
+                    return (partial, lastSize);
+                }
+            }
+
+            if (process.HasExited)
+            {
+                var result = await process.WaitAsync(ExitTimeout);
+                Assert.Fail(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"tenantbackup ended before its .partial reached {minimumBytes} bytes (last seen: {lastSize}); make the tenant bigger." +
+                    $"{Environment.NewLine}{result.Describe()}"));
+            }
+
+            await Task.Delay(5);
+        }
+
+        throw new TimeoutException(string.Create(
+            CultureInfo.InvariantCulture, $"No .partial of at least {minimumBytes} bytes appeared in {repository} within 60 s (last seen: {lastSize})."));
+    }
+}
+
+/// <summary>
+/// A copy of the test database whose tenant 1 has <see cref="ExtraRows"/> more audit rows (tens of MB of COPY text),
+/// so that a backup of it takes long enough to be interrupted at several points. Built once per run and only read.
+/// </summary>
+internal static class BigTenantDatabase
+{
+    /// <summary>The tenant made big.</summary>
+    public const string Tenant = "1";
+
+    /// <summary>Rows added to <c>public.audit_log</c> for <see cref="Tenant"/>.</summary>
+    public const int ExtraRows = 300_000;
+
+    /// <summary>A <c>.partial</c> size well past the JSON entries: table data is being written.</summary>
+    public const long MidExportBytes = 1 << 20;
+
+    private static readonly SemaphoreSlim _gate = new(1, 1);
+    private static (PostgresFixture Fixture, string Database)? _built;
+
+    /// <summary>The database's name, building it on first use for this fixture.</summary>
+    public static async Task<string> GetAsync(PostgresFixture fixture)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_built is { } built && ReferenceEquals(built.Fixture, fixture))
+            {
+                return built.Database;
+            }
+
+            var database = await fixture.CreateTenantDatabaseAsync();
+            await using var connection = await fixture.OpenConnectionAsync(database);
+            // md5 text compresses little, so the compressed archive grows steadily while the table streams.
+            await using var command = new NpgsqlCommand(
+                $"""
+                INSERT INTO public.audit_log (tenant_id, at, action, detail)
+                SELECT {Tenant}, timestamptz '2025-06-01 00:00:00+00' + make_interval(secs => g),
+                       'bulk ' || md5(g::text) || md5((g * 31)::text) || md5((g * 37)::text) || md5((g * 41)::text), NULL
+                FROM generate_series(1, {ExtraRows}) AS g
+                """,
+                connection)
+            { CommandTimeout = 120 };
+            await command.ExecuteNonQueryAsync();
+            _built = (fixture, database);
+            return database;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary><c>backup</c> of <see cref="Tenant"/> into <paramref name="repository"/>, JSON on stdout.</summary>
+    public static string[] BackupArguments(PostgresFixture fixture, string database, string repository) =>
+        ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", Tenant, "--repository", repository, "--json"];
+}
