@@ -152,8 +152,12 @@ internal sealed class TenantSnapshot : IAsyncDisposable
     }
 
     /// <summary>Starts <c>COPY (SELECT ...) TO STDOUT</c> of the table's tenant rows in text format.</summary>
-    public async Task<TextReader> CopyOutAsync(ScopedTable table, CancellationToken cancellationToken) =>
-        await _connection.BeginTextExportAsync($"COPY ({table.SelectSql}) TO STDOUT", cancellationToken).ConfigureAwait(false);
+    public async Task<TextReader> CopyOutAsync(ScopedTable table, CancellationToken cancellationToken)
+    {
+        var reader = await _connection.BeginTextExportAsync($"COPY ({table.SelectSql}) TO STDOUT", cancellationToken).ConfigureAwait(false);
+        reader.Timeout = Db.NoTimeout; // a big table's first rows may take a while; cancellation bounds the wait
+        return reader;
+    }
 
     /// <summary>Ends the read-only transaction.</summary>
     public Task EndAsync(CancellationToken cancellationToken) => _transaction.CommitAsync(cancellationToken);

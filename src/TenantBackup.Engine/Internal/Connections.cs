@@ -21,6 +21,13 @@ internal static class Connections
             throw new TenantBackupException(ErrorCode.InvalidArgument, $"The connection string is not valid: {e.Message}", "ConnectionString", e);
         }
 
+        // Npgsql accepts any positive number here and fails only when connecting, with an exception that says little.
+        if (builder.Port is < 1 or > 65535)
+        {
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument, $"Port {builder.Port} in the connection string is not a TCP port; give a number from 1 to 65535.", "Port");
+        }
+
         if (string.IsNullOrEmpty(builder.ApplicationName))
         {
             builder.ApplicationName = ApplicationName;
@@ -34,7 +41,9 @@ internal static class Connections
     {
         var builder = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
         var host = string.IsNullOrEmpty(builder.Host) ? Environment.GetEnvironmentVariable("PGHOST") ?? "localhost" : builder.Host;
-        var database = string.IsNullOrEmpty(builder.Database) ? Environment.GetEnvironmentVariable("PGDATABASE") ?? builder.Username : builder.Database;
+        // libpq's defaults: the database is named after the user, the user after the OS account.
+        var user = builder.Username ?? Environment.GetEnvironmentVariable("PGUSER") ?? Environment.UserName;
+        var database = string.IsNullOrEmpty(builder.Database) ? Environment.GetEnvironmentVariable("PGDATABASE") ?? user : builder.Database;
         return $"PostgreSQL {host}:{builder.Port}/{database}";
     }
 

@@ -2,14 +2,21 @@ using Npgsql;
 
 namespace TenantBackup.Engine.Internal;
 
-/// <summary>Small helpers over Npgsql for the engine's catalog and control queries.</summary>
+/// <summary>
+/// Small helpers over Npgsql for the engine's catalog and control queries. Statements run without Npgsql's client-side
+/// command timeout (30 s by default): a catalog query on a big schema or a wait for a lock may take longer, and what
+/// bounds them is the caller's cancellation token and the server's own <c>lock_timeout</c> / <c>statement_timeout</c>.
+/// </summary>
 internal static class Db
 {
+    /// <summary>No client-side timeout.</summary>
+    public const int NoTimeout = 0;
+
     /// <summary>Runs <paramref name="sql"/> with positional parameters and maps every row.</summary>
     public static async Task<List<T>> QueryAsync<T>(
         NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
     {
-        using var command = new NpgsqlCommand(sql, connection);
+        using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = NoTimeout };
         command.Parameters.AddRange(parameters);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
@@ -27,7 +34,7 @@ internal static class Db
     /// <summary>Runs a statement that returns no rows (or whose rows do not matter).</summary>
     public static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
     {
-        using var command = new NpgsqlCommand(sql, connection);
+        using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = NoTimeout };
         command.Parameters.AddRange(parameters);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -40,6 +40,16 @@ internal static class PostgresErrors
             }
         }
 
+        if (exception.InnerException is TimeoutException)
+        {
+            return new TenantBackupException(
+                ErrorCode.ConnectionFailed,
+                $"{target} did not answer within the connection's timeout ({exception.InnerException.Message}). " +
+                "Check the server's load and the Timeout / Command Timeout settings of the connection string; nothing was kept.",
+                target,
+                exception);
+        }
+
         return new TenantBackupException(
             ErrorCode.ConnectionFailed,
             $"Lost or could not open the connection to {target}: {exception.Message}. Check that the server is up and reachable; nothing was kept.",
