@@ -1,6 +1,6 @@
 namespace TenantBackup.Engine.Archive;
 
-/// <summary>What <see cref="ArchiveWriter.WriteTableDataAsync"/> wrote for one table.</summary>
+/// <summary>What <c>ArchiveWriter.WriteTableDataAsync</c> wrote for one table.</summary>
 /// <param name="Schema">The table's schema.</param>
 /// <param name="Table">The table's name.</param>
 /// <param name="Rows">Rows written.</param>

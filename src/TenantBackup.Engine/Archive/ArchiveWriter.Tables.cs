@@ -23,14 +23,56 @@ internal sealed partial class ArchiveWriter
     public Task<TableData> WriteTableDataAsync(
         int tableOrdinal, string schema, string table, TextReader copyText, Action<long, long>? onProgress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(copyText);
+        string qualified = $"{schema}.{table}";
+        char[] block = _block ??= new char[CopyChunkBuffer.BlockChars];
+        return WriteTableDataAsync(tableOrdinal, schema, table, ReadTextAsync, onProgress, cancellationToken);
+
+        async ValueTask<(int Read, int Rows)> ReadTextAsync(CopyChunkBuffer chunks, CancellationToken token)
+        {
+            int read = await copyText.ReadBlockAsync(block.AsMemory(0, chunks.NextBlockChars), token).ConfigureAwait(false);
+            return (read, AppendBlock(chunks, block.AsSpan(0, read), read == 0, qualified));
+        }
+    }
+
+    /// <summary>
+    /// Writes a table's rows from the raw bytes of a PostgreSQL COPY text stream whose client encoding is UTF-8: the
+    /// same as the <see cref="TextReader"/> overload, but the bytes go into the chunks as they come, never decoded.
+    /// </summary>
+    /// <param name="tableOrdinal">The table's position in the backup order: NNNN, and what keeps names unique.</param>
+    /// <param name="schema">The table's schema.</param>
+    /// <param name="table">The table's name.</param>
+    /// <param name="copyUtf8">The COPY text as UTF-8 bytes.</param>
+    /// <param name="onProgress">Called after each block with the table's rows and bytes so far.</param>
+    /// <param name="cancellationToken">Cancels the copy; the archive is then unusable.</param>
+    public Task<TableData> WriteTableDataAsync(
+        int tableOrdinal, string schema, string table, Stream copyUtf8, Action<long, long>? onProgress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(copyUtf8);
+        return WriteTableDataAsync(tableOrdinal, schema, table, ReadBytesAsync, onProgress, cancellationToken);
+
+        async ValueTask<(int Read, int Rows)> ReadBytesAsync(CopyChunkBuffer chunks, CancellationToken token)
+        {
+            int read = await copyUtf8.ReadAsync(chunks.NextByteBlock(), token).ConfigureAwait(false);
+            return (read, chunks.Appended(read));
+        }
+    }
+
+    private Task<TableData> WriteTableDataAsync(
+        int tableOrdinal,
+        string schema,
+        string table,
+        Func<CopyChunkBuffer, CancellationToken, ValueTask<(int Read, int Rows)>> readBlock,
+        Action<long, long>? onProgress,
+        CancellationToken cancellationToken)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(tableOrdinal);
         ArgumentException.ThrowIfNullOrEmpty(schema);
         ArgumentException.ThrowIfNullOrEmpty(table);
-        ArgumentNullException.ThrowIfNull(copyText);
         string prefix = FormattableString.Invariant(
             $"{ArchiveLayout.DataPrefix}{tableOrdinal:D4}-{SanitizeName(schema, MaxSchemaNameLength)}.{SanitizeName(table, MaxTableNameLength)}.");
         CheckNewEntry(prefix + "0001.copy");
-        return RunAsync(() => CopyTableAsync(prefix, schema, table, copyText, onProgress, cancellationToken));
+        return RunAsync(() => CopyTableAsync(prefix, schema, table, readBlock, onProgress, cancellationToken));
     }
 
     /// <summary>A schema or table name reduced to <c>[A-Za-z0-9_-]</c> (others become <c>_</c>) and to <paramref name="maxLength"/>.</summary>
@@ -51,10 +93,14 @@ internal sealed partial class ArchiveWriter
     }
 
     private async Task<TableData> CopyTableAsync(
-        string prefix, string schema, string table, TextReader copyText, Action<long, long>? onProgress, CancellationToken cancellationToken)
+        string prefix,
+        string schema,
+        string table,
+        Func<CopyChunkBuffer, CancellationToken, ValueTask<(int Read, int Rows)>> readBlock,
+        Action<long, long>? onProgress,
+        CancellationToken cancellationToken)
     {
         CopyChunkBuffer chunks = _chunks ??= new CopyChunkBuffer(_chunkSize);
-        char[] block = _block ??= new char[CopyChunkBuffer.BlockChars];
         chunks.Reset();
         string qualified = $"{schema}.{table}";
         var names = new List<string>();
@@ -63,9 +109,9 @@ internal sealed partial class ArchiveWriter
         bool end;
         do
         {
-            int read = await copyText.ReadBlockAsync(block.AsMemory(0, chunks.NextBlockChars), cancellationToken).ConfigureAwait(false);
+            (int read, int blockRows) = await readBlock(chunks, cancellationToken).ConfigureAwait(false);
             end = read == 0;
-            rows += AppendBlock(chunks, block.AsSpan(0, read), end, qualified);
+            rows += blockRows;
             while (chunks.TryTakeChunk(end, out ReadOnlyMemory<byte> chunk, out long chunkRows))
             {
                 string name = ChunkName(prefix, names.Count + 1);

@@ -60,6 +60,26 @@ internal sealed class CopyChunkBuffer
     }
 
     /// <summary>
+    /// Room for the next block of COPY bytes that are already UTF-8, in the buffer itself so they are never copied;
+    /// report what was read into it with <see cref="Appended"/>.
+    /// </summary>
+    public Memory<byte> NextByteBlock()
+    {
+        int size = NextBlockChars;
+        EnsureRoom(size);
+        return _buffer.AsMemory(_length, size);
+    }
+
+    /// <summary>Takes in <paramref name="count"/> bytes read into <see cref="NextByteBlock"/>. Returns the rows (newlines) they ended.</summary>
+    public int Appended(int count)
+    {
+        int rows = _buffer.AsSpan(_length, count).Count((byte)'\n');
+        _length += count;
+        _pendingRows += rows;
+        return rows;
+    }
+
+    /// <summary>
     /// Finds the next chunk, if one is due: at the chunk size, whole rows up to the last newline that fits (or one
     /// row longer than the chunk size, whole); at the end, everything left. Hand it back with <see cref="Consume"/>.
     /// </summary>

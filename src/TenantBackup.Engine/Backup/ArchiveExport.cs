@@ -115,7 +115,10 @@ internal sealed class ArchiveExport
             var copy = await snapshot.CopyOutAsync(table, cancellationToken).ConfigureAwait(false);
             using (copy)
             {
-                var data = await writer.WriteTableDataAsync(i + 1, table.Table.Schema, table.Table.Name, copy, OnBlock, cancellationToken).ConfigureAwait(false);
+                // The reader's own stream carries the server's bytes: reading it spares a decode and an encode of every byte.
+                var data = snapshot.CopyIsUtf8
+                    ? await writer.WriteTableDataAsync(i + 1, table.Table.Schema, table.Table.Name, copy.BaseStream, OnBlock, cancellationToken).ConfigureAwait(false)
+                    : await writer.WriteTableDataAsync(i + 1, table.Table.Schema, table.Table.Name, copy, OnBlock, cancellationToken).ConfigureAwait(false);
                 done.Add(data);
                 rowsBefore += data.Rows;
                 bytesBefore += data.Bytes;

@@ -151,8 +151,15 @@ internal sealed class TenantSnapshot : IAsyncDisposable
         };
     }
 
+    /// <summary>
+    /// True when the session's client encoding is UTF-8 (Npgsql's default), so COPY text can go into the archive as the
+    /// server sends it instead of being decoded to .NET strings and encoded back.
+    /// </summary>
+    public bool CopyIsUtf8 =>
+        string.Equals(_connection.PostgresParameters.GetValueOrDefault("client_encoding"), "UTF8", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Starts <c>COPY (SELECT ...) TO STDOUT</c> of the table's tenant rows in text format.</summary>
-    public async Task<TextReader> CopyOutAsync(ScopedTable table, CancellationToken cancellationToken)
+    public async Task<NpgsqlCopyTextReader> CopyOutAsync(ScopedTable table, CancellationToken cancellationToken)
     {
         var reader = await _connection.BeginTextExportAsync($"COPY ({table.SelectSql}) TO STDOUT", cancellationToken).ConfigureAwait(false);
         reader.Timeout = Db.NoTimeout; // a big table's first rows may take a while; cancellation bounds the wait

@@ -189,7 +189,8 @@ public class TenantBackupCmdletTests
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
         ps.Stop();
 
-        Assert.True(cancelled.Task.IsCompleted);
+        // Stop() may return while the token's callbacks still run on PowerShell's stopping thread.
+        await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
         Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(invocation));
         Assert.Empty(ps.Streams.Error);
