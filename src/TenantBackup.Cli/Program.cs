@@ -7,8 +7,21 @@ namespace TenantBackup.Cli;
 /// <summary>The <c>tenantbackup</c> command: arguments → engine requests → JSON or text, with the documented exit codes.</summary>
 internal static class Program
 {
+    /// <summary>
+    /// Lets socket reads complete on the thread that polls the socket instead of hopping to the thread pool for every
+    /// 8 KB of COPY data: measured on a 2 M-row backup, 560 k context switches and sched_yield calls become 22 k and
+    /// 5.5 k, and about 1 s of client CPU is saved. It suits this process (one connection, bounded work per read);
+    /// .NET reads the setting when the first socket opens, so it must be set before that. The operator's own value wins.
+    /// </summary>
+    private const string InlineSocketCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     public static async Task<int> Main(string[] args)
     {
+        if (Environment.GetEnvironmentVariable(InlineSocketCompletions) is null)
+        {
+            Environment.SetEnvironmentVariable(InlineSocketCompletions, "1");
+        }
+
         using var cancellation = new CancellationTokenSource();
 
         // The first Ctrl+C (or SIGTERM from systemd/docker stop) cancels the operation, so the engine removes its partial
