@@ -17,6 +17,8 @@
 #        baseline       psql running the tool's own COPY queries (from the archive's schema.json) with \copy to stdout,
 #                       in one REPEATABLE READ READ ONLY transaction with the tenant setting set, | zstd -3 -T0 > file
 #        tool-small     tenantbackup backup --tenant 2 (10x smaller): peak RSS must not grow with the tenant
+#        tool-tiny      diagnosis: tenantbackup backup --tenant 7 (ROWS/2000 rows): the tool's fixed cost per run
+#        baseline-tiny  diagnosis: the baseline for tenant 7
 #        tool-none      diagnosis: --compression none
 #        psql-file      diagnosis: the baseline without zstd, > file
 #        psql-null      diagnosis: the baseline without zstd, > /dev/null (what the server and libpq cost alone)
@@ -38,7 +40,8 @@
 #   --cluster DIR   reuse a folder left by --keep (loads again only when --rows differs)
 #   --output FILE   the report (default docs/benchmarks.md)
 #   --no-build      use the CLI as already built
-#   --no-diag       skip the diagnosis cases (tool-none, psql-file, psql-null, tool-inline, tool-nospin)
+#   --no-diag       skip the diagnosis cases (tool-tiny, baseline-tiny, tool-none, psql-file, psql-null, tool-inline,
+#                   tool-nospin)
 #   --no-context    skip the pg_dump cases
 #
 # Needs: PostgreSQL 15 server binaries (PGBIN, default /usr/lib/postgresql/15/bin), psql, pg_dump, zstd, tar,
@@ -184,7 +187,7 @@ RESULTS="$RUN/results.jsonl"
 PSQL_CONN=(-h 127.0.0.1 -p "$PORT" -U postgres -d "$DB")
 
 CASES=(tool baseline tool-small)
-[ "$DIAG" = 1 ] && CASES+=(tool-none psql-file psql-null tool-inline tool-nospin)
+[ "$DIAG" = 1 ] && CASES+=(tool-tiny baseline-tiny tool-none psql-file psql-null tool-inline tool-nospin)
 [ "$CONTEXT" = 1 ] && CASES+=(pg_dump-Fc pg_dump-Fd-j2)
 
 # Runs one case under /usr/bin/time -v and records it; $1 case, $2 repetition (0 = warm-up).
@@ -192,9 +195,10 @@ run_case() {
     local name=$1 rep=$2 tf="$RUN/time/$1.$2" out="" load
     load=$(cut -d' ' -f1 /proc/loadavg)
     case "$name" in
-        tool|tool-small|tool-none|tool-inline|tool-nospin)
+        tool|tool-small|tool-tiny|tool-none|tool-inline|tool-nospin)
             local tenant=1 extra=() env=()
             [ "$name" = tool-small ] && tenant=2
+            [ "$name" = tool-tiny ] && tenant=7
             [ "$name" = tool-none ] && extra=(--compression none)
             [ "$name" = tool-inline ] && env=(DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1)
             [ "$name" = tool-nospin ] && env=(DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0)
@@ -207,6 +211,11 @@ run_case() {
             out="$RUN/out/baseline.zst"
             /usr/bin/time -v -o "$tf" bash -c 'set -o pipefail; psql -X -q "${@:3}" -f "$1" | zstd -3 -T0 -q >"$2"' \
                 _ "$RUN/baseline.sql" "$out" "${PSQL_CONN[@]}"
+            ;;
+        baseline-tiny)
+            out="$RUN/out/baseline-tiny.zst"
+            /usr/bin/time -v -o "$tf" bash -c 'set -o pipefail; psql -X -q "${@:3}" -f "$1" | zstd -3 -T0 -q >"$2"' \
+                _ "$RUN/baseline-tiny.sql" "$out" "${PSQL_CONN[@]}"
             ;;
         psql-file)
             out="$RUN/out/psql.copy"
@@ -241,6 +250,7 @@ run_case tool 0
 ARCHIVE=$(ls "$RUN/keep"/tool.tenant-*.tar.zst)
 helpers schema-json "$ARCHIVE" >"$RUN/schema.json"
 helpers psql-script "$RUN/schema.json" 1 >"$RUN/baseline.sql"
+helpers psql-script "$RUN/schema.json" 7 >"$RUN/baseline-tiny.sql"
 mkdir -p "$RUN/tables"
 helpers psql-script "$RUN/schema.json" 1 --files "$RUN/tables" >"$RUN/tables.sql"
 mapfile -t DUMP_TABLES < <(python3 -c '
@@ -267,10 +277,10 @@ helpers verify --archive "$ARCHIVE" --schema "$RUN/schema.json" --tables-dir "$R
 
 # ---------------------------------------------------------------------------------------------------- report
 cat >"$RUN/commands.txt" <<EOF
-# tool (tenant 1; tool-small: --tenant 2; tool-none: add --compression none;
+# tool (tenant 1; tool-small: --tenant 2; tool-tiny: --tenant 7; tool-none: add --compression none;
 #       tool-inline: env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1; tool-nospin: env DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0)
 dotnet src/TenantBackup.Cli/bin/Release/net8.0/tenantbackup.dll backup --connection "\$CS" --tenant 1 --repository "\$REPO" --json
-# baseline
+# baseline (baseline-tiny: the same with baseline-tiny.sql, i.e. tenant 7)
 psql -X -q -h 127.0.0.1 -p \$PORT -U postgres -d $DB -f baseline.sql | zstd -3 -T0 -q > baseline.zst
 # psql-file / psql-null
 psql -X -q -h 127.0.0.1 -p \$PORT -U postgres -d $DB -f baseline.sql -o psql.copy   # or -o /dev/null
@@ -286,7 +296,8 @@ Every table interleaves the tenants' rows, as years of concurrent use would; ind
 All reads are from a warm cache (database $("${PSQL[@]}" -d "$DB" -Atc "SELECT pg_size_pretty(pg_database_size(current_database()))"), \
 RAM $(free -g | awk '/^Mem:/ {print $2}') GiB)."
 helpers meta --port "$PORT" --dbname "$DB" --verify "$RUN/verify.json" --schema "$RUN/schema.json" \
-    --small-archive "$(ls "$RUN/keep"/tool-small.tenant-*.tar.zst)" --reps "$REPS" --load-before "$LOAD_BEFORE" \
+    --small-archive "$(ls "$RUN/keep"/tool-small.tenant-*.tar.zst)" \
+    $(ls "$RUN/keep"/tool-tiny.tenant-*.tar.zst 2>/dev/null | sed 's/^/--tiny-archive=/') --reps "$REPS" --load-before "$LOAD_BEFORE" \
     --dataset-text "$DATASET_TEXT" --invocation "$INVOCATION" --commands-file "$RUN/commands.txt" \
     --baseline-script "$RUN/baseline.sql" --out "$RUN/meta.json"
 mkdir -p "$(dirname "$OUTPUT")"
