@@ -17,6 +17,7 @@
 #        baseline       psql running the tool's own COPY queries (from the archive's schema.json) with \copy to stdout,
 #                       in one REPEATABLE READ READ ONLY transaction with the tenant setting set, | zstd -3 -T0 > file
 #        tool-small     tenantbackup backup --tenant 2 (10x smaller): peak RSS must not grow with the tenant
+#        baseline-small the baseline for tenant 2
 #        tool-tiny      diagnosis: tenantbackup backup --tenant 7 (ROWS/2000 rows): the tool's fixed cost per run
 #        baseline-tiny  diagnosis: the baseline for tenant 7
 #        tool-none      diagnosis: --compression none
@@ -30,10 +31,11 @@
 #        pg_dump-Fd-j2  context: pg_dump -Fd -j 2 -Z 1 of the same tables
 #   5. checks correctness: every table's data chunks in the tool's archive, concatenated in order, must equal byte for
 #      byte psql's \copy output of that table's query; the timed baseline's stream must equal all chunks concatenated;
-#   6. prints a markdown report and writes it to docs/benchmarks.md (with bench/findings.md appended when it exists).
+#   6. prints a markdown report and writes it to docs/benchmarks.md (with bench/findings.md appended when it exists:
+#      the hand analysis of where the time goes, dated, which a new run does not redo).
 #
 # Usage: bench/run.sh [--rows N] [--reps N] [--keep] [--cluster DIR] [--output FILE] [--no-build] [--no-diag]
-#                     [--no-context]
+#                     [--no-context] [--findings FILE]
 #   --rows N        rows of tenant 1 over all its tables (default 2000000)
 #   --reps N        measured repetitions (default 5)
 #   --keep          leave the cluster running and its folder in place at exit (prints how to reach and stop it)
@@ -43,6 +45,7 @@
 #   --no-diag       skip the diagnosis cases (tool-tiny, baseline-tiny, tool-none, psql-file, psql-null, tool-inline,
 #                   tool-nospin)
 #   --no-context    skip the pg_dump cases
+#   --findings FILE markdown appended to the report (default bench/findings.md: the hand analysis; /dev/null for none)
 #
 # Needs: PostgreSQL 15 server binaries (PGBIN, default /usr/lib/postgresql/15/bin), psql, pg_dump, zstd, tar,
 # python3, GNU time at /usr/bin/time, dotnet. Run as root (the server then runs as the postgres user) or as a user
@@ -59,6 +62,7 @@ OUTPUT="$ROOT/docs/benchmarks.md"
 BUILD=1
 DIAG=1
 CONTEXT=1
+FINDINGS="$BENCH/findings.md"
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 DB=tenantbench
 INVOCATION="bench/run.sh $*"
@@ -75,6 +79,7 @@ while [ $# -gt 0 ]; do
         --no-build) BUILD=0; shift ;;
         --no-diag) DIAG=0; shift ;;
         --no-context) CONTEXT=0; shift ;;
+        --findings) FINDINGS=$2; shift 2 ;;
         -h|--help) usage 0 ;;
         *) echo "bench/run.sh: unknown argument '$1'" >&2; usage 2 >&2 ;;
     esac
@@ -186,7 +191,7 @@ mkdir -p "$RUN/time" "$RUN/log" "$RUN/out" "$RUN/keep"
 RESULTS="$RUN/results.jsonl"
 PSQL_CONN=(-h 127.0.0.1 -p "$PORT" -U postgres -d "$DB")
 
-CASES=(tool baseline tool-small)
+CASES=(tool baseline tool-small baseline-small)
 [ "$DIAG" = 1 ] && CASES+=(tool-tiny baseline-tiny tool-none psql-file psql-null tool-inline tool-nospin)
 [ "$CONTEXT" = 1 ] && CASES+=(pg_dump-Fc pg_dump-Fd-j2)
 
@@ -212,10 +217,10 @@ run_case() {
             /usr/bin/time -v -o "$tf" bash -c 'set -o pipefail; psql -X -q "${@:3}" -f "$1" | zstd -3 -T0 -q >"$2"' \
                 _ "$RUN/baseline.sql" "$out" "${PSQL_CONN[@]}"
             ;;
-        baseline-tiny)
-            out="$RUN/out/baseline-tiny.zst"
+        baseline-small|baseline-tiny)
+            out="$RUN/out/$name.zst"
             /usr/bin/time -v -o "$tf" bash -c 'set -o pipefail; psql -X -q "${@:3}" -f "$1" | zstd -3 -T0 -q >"$2"' \
-                _ "$RUN/baseline-tiny.sql" "$out" "${PSQL_CONN[@]}"
+                _ "$RUN/$name.sql" "$out" "${PSQL_CONN[@]}"
             ;;
         psql-file)
             out="$RUN/out/psql.copy"
@@ -250,6 +255,7 @@ run_case tool 0
 ARCHIVE=$(ls "$RUN/keep"/tool.tenant-*.tar.zst)
 helpers schema-json "$ARCHIVE" >"$RUN/schema.json"
 helpers psql-script "$RUN/schema.json" 1 >"$RUN/baseline.sql"
+helpers psql-script "$RUN/schema.json" 2 >"$RUN/baseline-small.sql"
 helpers psql-script "$RUN/schema.json" 7 >"$RUN/baseline-tiny.sql"
 mkdir -p "$RUN/tables"
 helpers psql-script "$RUN/schema.json" 1 --files "$RUN/tables" >"$RUN/tables.sql"
@@ -280,7 +286,7 @@ cat >"$RUN/commands.txt" <<EOF
 # tool (tenant 1; tool-small: --tenant 2; tool-tiny: --tenant 7; tool-none: add --compression none;
 #       tool-inline: env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1; tool-nospin: env DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0)
 dotnet src/TenantBackup.Cli/bin/Release/net8.0/tenantbackup.dll backup --connection "\$CS" --tenant 1 --repository "\$REPO" --json
-# baseline (baseline-tiny: the same with baseline-tiny.sql, i.e. tenant 7)
+# baseline (baseline-small, baseline-tiny: the same with baseline-small.sql, baseline-tiny.sql: tenants 2 and 7)
 psql -X -q -h 127.0.0.1 -p \$PORT -U postgres -d $DB -f baseline.sql | zstd -3 -T0 -q > baseline.zst
 # psql-file / psql-null
 psql -X -q -h 127.0.0.1 -p \$PORT -U postgres -d $DB -f baseline.sql -o psql.copy   # or -o /dev/null
@@ -302,5 +308,5 @@ helpers meta --port "$PORT" --dbname "$DB" --verify "$RUN/verify.json" --schema 
     --baseline-script "$RUN/baseline.sql" --out "$RUN/meta.json"
 mkdir -p "$(dirname "$OUTPUT")"
 helpers report --results "$RESULTS" --meta "$RUN/meta.json" --verify "$RUN/verify.json" --output "$OUTPUT" \
-    --findings "$BENCH/findings.md"
+    --findings "$FINDINGS"
 log "report written to $OUTPUT"
