@@ -316,8 +316,8 @@ def cmd_report(args):
     w("")
     w("Medians (min–max) over the measured repetitions. *Wall* and *max RSS* are from `/usr/bin/time -v`; for a pipeline "
       "(`psql | zstd`) max RSS is that of its largest process and CPU is the sum of both. CPU is the client side only "
-      "(user+sys); the PostgreSQL backend's work is the same in every case but pg_dump's. Throughput is tenant 1's COPY "
-      "text bytes over the wall time.")
+      "(user+sys); the PostgreSQL backend's work is the same in every case but pg_dump's. Throughput is the COPY "
+      "text bytes of the tenant backed up (tenant 1; tenant 2 in the rows for tenant 2) over the wall time.")
     w("")
     w("| case | wall s | max RSS MB | client CPU s | output MB | COPY MB/s |")
     w("|---|---:|---:|---:|---:|---:|")
@@ -378,8 +378,8 @@ def cmd_report(args):
           f"(client CPU {statistics.median([r['user'] + r['sys'] for r in by_case['tool-tiny']]):.2f} s: runtime start, JIT, "
           f"connection, catalog and scope queries, archive completion, index update), the baseline {fixed_base:.2f} s. "
           f"Taking those off tenant 1's medians leaves the streaming part: tool {stream_tool:.2f} s, baseline {stream_base:.2f} s, "
-          f"ratio **{stream_tool / stream_base:.2f}**; the fixed cost alone is {fixed_tool - fixed_base:.2f} s of the "
-          f"{stats('tool', 'wall')[0] - stats('baseline', 'wall')[0]:.2f} s difference between the medians.")
+          f"ratio **{stream_tool / stream_base:.2f}**. The tool's extra fixed cost is {fixed_tool - fixed_base:.2f} s; "
+          f"tenant 1's medians differ by {stats('tool', 'wall')[0] - stats('baseline', 'wall')[0]:+.2f} s.")
         w("")
     w("### Correctness check")
     w("")

@@ -49,7 +49,7 @@
 #
 # Needs: PostgreSQL 15 server binaries (PGBIN, default /usr/lib/postgresql/15/bin), psql, pg_dump, zstd, tar,
 # python3, GNU time at /usr/bin/time, dotnet. Run as root (the server then runs as the postgres user) or as a user
-# who may run initdb. Disk: about 3 GB in the temporary folder per million rows.
+# who may run initdb. Disk: about 1 GB in the temporary folder per million rows (database, dumps, outputs).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
