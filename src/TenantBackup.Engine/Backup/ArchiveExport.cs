@@ -44,11 +44,12 @@ internal sealed class ArchiveExport
         {
             return await WriteArchiveAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or TenantBackupException { Code: ErrorCode.IOError })
         {
             throw new TenantBackupException(
                 ErrorCode.IOError,
-                $"Writing the archive '{PartialPath}' failed: {e.Message}. Nothing was kept; free space in the repository (or choose another) and run the backup again.",
+                $"Writing the archive '{PartialPath}' failed: {e.Message.TrimEnd('.')}. Nothing was kept; free space in the repository " +
+                "(or choose another) and run the backup again.",
                 PartialPath,
                 e);
         }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Npgsql;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Backup;
@@ -181,6 +182,31 @@ public sealed class BackupFailureTests(PostgresFixture fixture)
         }
 
         Assert.Equal(0L, locks);
+    }
+
+    [Fact]
+    public async Task A_full_disk_is_IOError_and_leaves_no_partial_file_and_no_index()
+    {
+        await using var scratch = await BackupScratch.CreateAsync(fixture);
+        var disk = Directory.CreateTempSubdirectory("tb-full-").FullName;
+        var files = Directory.CreateTempSubdirectory("tb-big-").FullName;
+        await File.WriteAllBytesAsync(Path.Combine(files, "upload.bin"), RandomNumberGenerator.GetBytes(512 * 1024)); // incompressible
+        var mount = await ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", disk], TimeSpan.FromSeconds(30));
+        Assert.True(mount.Succeeded, "This test mounts a 256 KB tmpfs as the repository and needs root for it.\n" + mount.Describe());
+        try
+        {
+            var error = await FailsAsync(scratch.Request("1") with { Repository = disk, IncludePaths = [files] });
+
+            Assert.Equal(ErrorCode.IOError, error.Code);
+            Assert.Contains("free space", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(Directory.GetFiles(disk), f => !f.EndsWith(".lock", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await ProcessRunner.RunAsync("umount", [disk], TimeSpan.FromSeconds(30));
+            Directory.Delete(disk, recursive: true);
+            Directory.Delete(files, recursive: true);
+        }
     }
 
     [Fact]
