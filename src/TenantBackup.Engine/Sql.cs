@@ -5,7 +5,4 @@ internal static class Sql
 {
     /// <summary>Quotes an identifier the way <c>quote_ident</c> would, always (never relying on it being a keyword or not).</summary>
     public static string Ident(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-
-    /// <summary>A comma-separated list of quoted identifiers.</summary>
-    public static string IdentList(IEnumerable<string> names) => string.Join(", ", names.Select(Ident));
 }

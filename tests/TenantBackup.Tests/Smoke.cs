@@ -1,1 +1,0 @@
-namespace TenantBackup.Tests; public class Smoke { [Xunit.Fact] public void Works() => Xunit.Assert.True(true); }
