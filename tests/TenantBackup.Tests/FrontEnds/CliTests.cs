@@ -12,7 +12,6 @@ namespace TenantBackup.Tests.FrontEnds;
 /// <summary>tenantbackup: the real System.CommandLine parser, request building, exit codes and output.</summary>
 public class CliTests
 {
-    private static readonly BackupRequest Defaults = new() { ConnectionString = "x", Tenant = "x" };
 
     private static BackupRequest Request(params string[] args)
     {
@@ -70,17 +69,7 @@ public class CliTests
     {
         var request = Request("backup", "--tenant", "42", "--connection", "Host=db1");
 
-        Assert.Equal(BackupRequest.DefaultTenantColumn, request.TenantColumn);
-        Assert.Null(request.Repository);
-        Assert.Equal(Defaults.Compression, request.Compression);
-        Assert.False(request.CompressionExplicit);
-        Assert.Null(request.CompressionLevel);
-        Assert.Empty(request.Schemas);
-        Assert.Empty(request.IncludeTables);
-        Assert.Empty(request.ExcludeTables);
-        Assert.Empty(request.IncludePaths);
-        Assert.Null(request.Message);
-        Assert.Equal(Defaults.LockTimeout, request.LockTimeout);
+        RequestAssert.HasEngineDefaults(request);
     }
 
     [Fact]

@@ -9,7 +9,6 @@ namespace TenantBackup.Tests.FrontEnds;
 /// <summary>New-TenantBackup's parameters → BackupRequest, through the pure BuildRequest method.</summary>
 public class NewTenantBackupRequestTests
 {
-    private static readonly BackupRequest Defaults = new() { ConnectionString = "x", Tenant = "x" };
 
     [Fact]
     public void EveryParameterReachesTheRequest()
@@ -55,18 +54,7 @@ public class NewTenantBackupRequestTests
     {
         var request = new NewTenantBackupCommand { ConnectionString = "Host=db1", Tenant = "42" }.BuildRequest();
 
-        Assert.Equal(BackupRequest.DefaultTenantColumn, request.TenantColumn);
-        Assert.Null(request.Repository);
-        Assert.Equal(Defaults.Compression, request.Compression);
-        Assert.False(request.CompressionExplicit);
-        Assert.Null(request.CompressionLevel);
-        Assert.Empty(request.Schemas);
-        Assert.Empty(request.IncludeTables);
-        Assert.Empty(request.ExcludeTables);
-        Assert.Empty(request.IncludePaths);
-        Assert.Null(request.Message);
-        Assert.Equal(Defaults.LockTimeout, request.LockTimeout);
-        Assert.Equal(Defaults.Kind, request.Kind);
+        RequestAssert.HasEngineDefaults(request);
     }
 
     [Fact]
