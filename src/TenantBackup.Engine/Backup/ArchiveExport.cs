@@ -15,6 +15,8 @@ internal sealed class ArchiveExport
     private readonly BackupRepository _repository;
     private readonly string _fileName;
     private readonly ILogger _logger;
+    private bool _created;
+    private bool _published;
 
     public ArchiveExport(BackupRepository repository, string fileName, ILogger logger)
     {
@@ -133,7 +135,8 @@ internal sealed class ArchiveExport
     /// <summary>Renames the finished archive into place and writes its <c>.sha256</c>; returns the index entry to add.</summary>
     public async Task<IndexEntry> PublishAsync(Written written, BackupMetadata metadata, TenantScope scope, CancellationToken cancellationToken)
     {
-        File.Move(PartialPath, FinalPath);
+        File.Move(PartialPath, FinalPath); // never overwrites: a name taken already fails here, and is not ours to discard
+        _published = true;
         await Sha256File.WriteAsync(FinalPath, written.Summary.Sha256, cancellationToken).ConfigureAwait(false);
         return new IndexEntry
         {
@@ -159,7 +162,9 @@ internal sealed class ArchiveExport
     /// <summary>Removes every file this backup wrote; called when it failed or was cancelled.</summary>
     public void Discard()
     {
-        foreach (var path in new[] { PartialPath, FinalPath, SidecarPath })
+        // Only files this backup created: a name that was taken already belongs to someone else.
+        var ours = _published ? new[] { PartialPath, FinalPath, SidecarPath } : _created ? [PartialPath] : [];
+        foreach (var path in ours)
         {
             if (File.Exists(path))
             {
@@ -174,7 +179,9 @@ internal sealed class ArchiveExport
         try
         {
             // FileOptions.None: the archive is written sequentially in large blocks; Flush(true) at the end makes it durable.
-            return new FileStream(PartialPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+            var file = new FileStream(PartialPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+            _created = true;
+            return file;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

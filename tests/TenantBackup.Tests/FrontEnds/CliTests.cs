@@ -12,7 +12,6 @@ namespace TenantBackup.Tests.FrontEnds;
 /// <summary>tenantbackup: the real System.CommandLine parser, request building, exit codes and output.</summary>
 public class CliTests
 {
-
     private static BackupRequest Request(params string[] args)
     {
         var parseResult = Program.Parse(args);
