@@ -259,9 +259,28 @@ public class ArchiveWriterTests
         await writer.WriteFilesAsync(root, "files/01/", default);
     }
 
+    [Theory]
+    [InlineData(4096)]
+    [InlineData(64 * 1024)]
+    public async Task UtfBytesAndTextGiveTheSameChunks(int chunkSize)
+    {
+        // Multi-byte characters, escapes, a row longer than the chunk, and no final newline.
+        string copyText = string.Concat(Enumerable.Range(0, 3000).Select(i =>
+            $"{i}\tStraße café 日本 🎉 {i}\t\\N\t{(i == 1500 ? new string('x', 10_000) : "a\\tb\\nc")}\n")) + "tail\twithout newline";
+
+        var fromText = await WriteTableAsync(copyText, chunkSize);
+        var fromBytes = await WriteTableAsync(copyText, chunkSize, asUtf8Bytes: true);
+
+        Assert.Equal((fromText.Table.Rows, fromText.Table.Bytes), (fromBytes.Table.Rows, fromBytes.Table.Bytes));
+        Assert.Equal(fromText.Entries.Keys, fromBytes.Entries.Keys);
+        Assert.All(fromText.Entries, e => Assert.Equal(e.Value, fromBytes.Entries[e.Key]));
+        Assert.True(fromText.Entries.Count > 2);
+        Assert.Equal(Encoding.UTF8.GetBytes(copyText), fromBytes.Entries.Where(e => e.Key.StartsWith("data/", StringComparison.Ordinal)).SelectMany(e => e.Value));
+    }
+
     /// <summary>Writes one table into an in-memory zstd archive and reads every entry back with <see cref="ArchiveReader"/>.</summary>
     private static async Task<(TableData Table, Dictionary<string, byte[]> Entries, ArchiveManifest Manifest)> WriteTableAsync(
-        string copyText, int chunkSize, string schema = "public", string table = "t", Action<long, long>? onProgress = null)
+        string copyText, int chunkSize, string schema = "public", string table = "t", Action<long, long>? onProgress = null, bool asUtf8Bytes = false)
     {
         var output = new MemoryStream();
         TableData data;
@@ -269,7 +288,9 @@ public class ArchiveWriterTests
         {
             await writer.WriteJsonEntryAsync(ArchiveLayout.TenantBackupJson, new { backupId = "b" }, default);
             await writer.WriteJsonEntryAsync(ArchiveLayout.SchemaJson, new { }, default);
-            data = await writer.WriteTableDataAsync(7, schema, table, new StringReader(copyText), onProgress, default);
+            data = asUtf8Bytes
+                ? await writer.WriteTableDataAsync(7, schema, table, new MemoryStream(Encoding.UTF8.GetBytes(copyText)), onProgress, default)
+                : await writer.WriteTableDataAsync(7, schema, table, new StringReader(copyText), onProgress, default);
             await writer.CompleteAsync("b", default);
         }
 
