@@ -44,16 +44,18 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
         var archivesBefore = Archives(folder.Path);
         var sidecarsBefore = Sidecars(folder.Path);
 
-        // As soon as the .partial appears (lock and snapshot held, nothing exported yet), then at growing sizes. The
-        // multi-threaded compressor writes in jobs of several MB and flushes the last ones together at the end, so the
-        // file can jump from half its size to done between two looks: the points stay in the first half.
-        double[] killPoints = [0, 0.05, 0.15, 0.25, 0.4];
+        // As soon as the .partial appears (lock and snapshot held, nothing exported yet), then at growing sizes. From
+        // the moment its .partial appears the child runs only in 20 ms slices between SIGSTOP and SIGCONT, so however
+        // busy the machine, it cannot finish between two looks at its file (the export takes about a second).
+        double[] killPoints = [0, 0.1, 0.25, 0.4, 0.55];
         var killedAt = new List<long>();
         foreach (var fraction in killPoints)
         {
             var known = Partials(folder.Path).ToHashSet(StringComparer.Ordinal);
             using var process = CliProcess.Start(arguments);
-            var (partial, size) = await WaitForPartialAsync(process, folder.Path, known, (long)(fraction * referenceSize));
+            var (partial, _) = await WaitForPartialAsync(process, folder.Path, known, 0);
+            process.Pause();
+            var size = await RunInSlicesUntilAsync(process, partial, (long)(fraction * referenceSize));
             process.Kill();
             var killed = await process.WaitAsync(ExitTimeout);
             killedAt.Add(size);
@@ -211,19 +213,22 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
         Assert.Empty(IndexEntries(repository));
     }
 
-    /// <summary>Polls <c>pg_locks</c> until a <c>tenantbackup</c> session waits for an advisory lock in <paramref name="database"/>.</summary>
-    private async Task WaitForLockWaiterAsync(CliProcess process, string database)
+    /// <summary>
+    /// Polls <c>pg_locks</c> until a <c>tenantbackup</c> session waits for a lock of <paramref name="lockType"/>
+    /// (<c>advisory</c>: the tenant lock; <c>relation</c>: a table a test holds) in <paramref name="database"/>.
+    /// </summary>
+    private async Task WaitForLockWaiterAsync(CliProcess process, string database, string lockType = "advisory")
     {
         const string sql = """
             SELECT EXISTS (
                 SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = $1 AND a.application_name = 'tenantbackup')
+                WHERE l.locktype = $2 AND NOT l.granted AND a.datname = $1 AND a.application_name = 'tenantbackup')
             """;
         await using var connection = await fixture.OpenConnectionAsync(database);
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < TimeSpan.FromSeconds(30))
         {
-            await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = database } } };
+            await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = database }, new() { Value = lockType } } };
             if ((bool)(await command.ExecuteScalarAsync())!)
             {
                 return;
@@ -231,19 +236,37 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
 
             if (process.HasExited)
             {
-                Assert.Fail($"tenantbackup ended instead of waiting for the tenant lock.{Environment.NewLine}{(await process.WaitAsync(ExitTimeout)).Describe()}");
+                Assert.Fail($"tenantbackup ended instead of waiting for a {lockType} lock.{Environment.NewLine}{(await process.WaitAsync(ExitTimeout)).Describe()}");
             }
 
             await Task.Delay(20);
         }
 
-        throw new TimeoutException("tenantbackup did not start waiting for the tenant lock within 30 s.");
+        throw new TimeoutException($"tenantbackup did not start waiting for a {lockType} lock within 30 s.");
     }
 
     /// <summary>
     /// Polls the repository until the child's <c>.partial</c> (one not in <paramref name="known"/>) exists and holds at
     /// least <paramref name="minimumBytes"/>; fails when the child exits first.
     /// </summary>
+    /// <summary>Lets a paused child run in short slices until its <c>.partial</c> holds <paramref name="minimumBytes"/>; leaves it paused.</summary>
+    private static async Task<long> RunInSlicesUntilAsync(CliProcess process, string partial, long minimumBytes)
+    {
+        for (var size = new FileInfo(partial).Length; ; size = new FileInfo(partial).Length)
+        {
+            if (size >= minimumBytes)
+            {
+                return size;
+            }
+
+            Assert.False(process.HasExited, $"tenantbackup ended before its .partial reached {minimumBytes} bytes (last seen: {size}).");
+            process.Resume();
+            await Task.Delay(20);
+            process.Pause();
+            Assert.True(File.Exists(partial), $"tenantbackup finished within one 20 ms slice, before its .partial reached {minimumBytes} bytes.");
+        }
+    }
+
     private static async Task<(string Path, long Size)> WaitForPartialAsync(
         CliProcess process, string repository, IReadOnlySet<string> known, long minimumBytes)
     {
