@@ -44,18 +44,15 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
         var archivesBefore = Archives(folder.Path);
         var sidecarsBefore = Sidecars(folder.Path);
 
-        // As soon as the .partial appears (lock and snapshot held, nothing exported yet), then at growing sizes. From
-        // the moment its .partial appears the child runs only in 20 ms slices between SIGSTOP and SIGCONT, so however
-        // busy the machine, it cannot finish between two looks at its file (the export takes about a second).
+        // As soon as the .partial appears (lock and snapshot held, nothing exported yet), then at growing sizes, the child
+        // running in slices (PausedWithPartialAsync) so that it cannot race past a kill point.
         double[] killPoints = [0, 0.1, 0.25, 0.4, 0.55];
         var killedAt = new List<long>();
         foreach (var fraction in killPoints)
         {
             var known = Partials(folder.Path).ToHashSet(StringComparer.Ordinal);
             using var process = CliProcess.Start(arguments);
-            var (partial, _) = await WaitForPartialAsync(process, folder.Path, known, 0);
-            process.Pause();
-            var size = await RunInSlicesUntilAsync(process, partial, (long)(fraction * referenceSize));
+            var (partial, size) = await PausedWithPartialAsync(process, folder.Path, known, (long)(fraction * referenceSize));
             process.Kill();
             var killed = await process.WaitAsync(ExitTimeout);
             killedAt.Add(size);
@@ -108,10 +105,9 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
         var database = await BigTenantDatabase.GetAsync(fixture);
         using var folder = new TempFolder();
         using var stalled = CliProcess.Start(BigTenantDatabase.BackupArguments(fixture, database, folder.Path));
-        var (partial, size) = await WaitForPartialAsync(stalled, folder.Path, new HashSet<string>(), BigTenantDatabase.MidExportBytes);
+        var (partial, size) = await PausedWithPartialAsync(stalled, folder.Path, new HashSet<string>(), BigTenantDatabase.MidExportBytes);
 
         // A writer stuck past the 10 s grace (a slow query, a stopped VM) is still alive: its .partial is not stale.
-        stalled.Pause();
         CliResult other;
         try
         {
@@ -150,9 +146,10 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
         using var folder = new TempFolder();
         using var process = CliProcess.Start(BigTenantDatabase.BackupArguments(fixture, database, folder.Path));
 
-        var (partial, size) = await WaitForPartialAsync(process, folder.Path, new HashSet<string>(), partialBytes);
+        var (partial, size) = await PausedWithPartialAsync(process, folder.Path, new HashSet<string>(), partialBytes);
         var watch = Stopwatch.StartNew();
-        process.Terminate();
+        process.Terminate(); // delivered when the child runs again
+        process.Resume();
         var result = await process.WaitAsync(ExitTimeout);
         output.WriteLine($"SIGTERM at {size} bytes; exited {watch.Elapsed.TotalMilliseconds:0} ms later with {result.ExitCode}");
 
@@ -249,7 +246,18 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
     /// Polls the repository until the child's <c>.partial</c> (one not in <paramref name="known"/>) exists and holds at
     /// least <paramref name="minimumBytes"/>; fails when the child exits first.
     /// </summary>
-    /// <summary>Lets a paused child run in short slices until its <c>.partial</c> holds <paramref name="minimumBytes"/>; leaves it paused.</summary>
+    /// <summary>
+    /// Waits for the child's <c>.partial</c>, then lets it run only in 20 ms slices between SIGSTOP and SIGCONT until the
+    /// file holds <paramref name="minimumBytes"/>, so however busy the machine, the child cannot finish between two
+    /// looks at its file. Returns with the child paused.
+    /// </summary>
+    private static async Task<(string Path, long Size)> PausedWithPartialAsync(CliProcess process, string repository, HashSet<string> known, long minimumBytes)
+    {
+        var (partial, _) = await WaitForPartialAsync(process, repository, known, 0);
+        process.Pause();
+        return (partial, await RunInSlicesUntilAsync(process, partial, minimumBytes));
+    }
+
     private static async Task<long> RunInSlicesUntilAsync(CliProcess process, string partial, long minimumBytes)
     {
         for (var size = new FileInfo(partial).Length; ; size = new FileInfo(partial).Length)
