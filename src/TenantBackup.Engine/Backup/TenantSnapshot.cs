@@ -39,6 +39,12 @@ internal sealed class TenantSnapshot : IAsyncDisposable
                 $"SELECT pg_catalog.set_config('{ScopeResolver.TenantSetting}', $1, true)",
                 cancellationToken,
                 Db.Param(request.Tenant)).ConfigureAwait(false);
+            // Reading a table (and even describing it) waits behind a migration's ACCESS EXCLUSIVE lock: not forever.
+            await Db.ExecuteAsync(
+                connection,
+                "SELECT pg_catalog.set_config('lock_timeout', $1, true)",
+                cancellationToken,
+                Db.Param($"{Math.Max(1, (long)request.LockTimeout.TotalMilliseconds)}ms")).ConfigureAwait(false);
             return new TenantSnapshot(connection, transaction, request);
         }
         catch

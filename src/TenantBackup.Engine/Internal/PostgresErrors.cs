@@ -30,6 +30,13 @@ internal static class PostgresErrors
                 case PostgresErrorCodes.InsufficientPrivilege:
                     return new TenantBackupException(
                         ErrorCode.PermissionDenied, $"{target}: {pg.MessageText}. Grant the role the privilege, or use a role that has it.", pg.TableName ?? target, exception);
+                case PostgresErrorCodes.LockNotAvailable:
+                    return new TenantBackupException(
+                        ErrorCode.TenantLocked,
+                        $"{target}: {pg.MessageText}: another session (a migration?) holds a lock on a table of the tenant's scope. " +
+                        "Nothing was kept; try again when it has finished, or wait longer with -LockTimeout / --lock-timeout.",
+                        pg.TableName ?? target,
+                        exception);
                 case PostgresErrorCodes.InvalidCatalogName:
                     return new TenantBackupException(ErrorCode.DatabaseNotFound, $"{target}: {pg.MessageText}. Check the database name.", target, exception);
                 case PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow:

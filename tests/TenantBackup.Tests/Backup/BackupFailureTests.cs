@@ -150,6 +150,24 @@ public sealed class BackupFailureTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task A_table_locked_by_a_migration_is_TenantLocked_after_the_timeout_instead_of_a_wait_without_end()
+    {
+        await using var scratch = await BackupScratch.CreateAsync(fixture);
+        await using var migration = await fixture.OpenConnectionAsync(scratch.Database);
+        await using var transaction = await migration.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE billing.\"Charges\" IN ACCESS EXCLUSIVE MODE", migration, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        var error = await FailsAsync(scratch.Request("1") with { LockTimeout = TimeSpan.FromMilliseconds(500) });
+
+        Assert.Equal(ErrorCode.TenantLocked, error.Code);
+        Assert.Contains("lock", error.Message, StringComparison.Ordinal);
+        Assert.Empty(scratch.Files());
+    }
+
+    [Fact]
     public async Task A_backup_cancelled_midway_leaves_no_archive_no_partial_no_index_entry_and_no_lock()
     {
         await using var scratch = await BackupScratch.CreateAsync(fixture);
