@@ -74,7 +74,15 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
         {
             // Write* may throw PowerShell's own flow-control exceptions (stopped pipeline, -WarningAction Stop...):
             // those pass through untouched; only the engine's outcome is mapped.
-            foreach (var message in queue.Drain())
+            // The host's stop request normally arrives through StopProcessing; checking Stopping while idle also
+            // catches a stop that reached the pipeline without it, so Ctrl+C always cancels the engine.
+            foreach (var message in queue.Drain(() =>
+            {
+                if (Stopping)
+                {
+                    StopProcessing();
+                }
+            }))
             {
                 Write(message, queue, activityId, activity);
             }

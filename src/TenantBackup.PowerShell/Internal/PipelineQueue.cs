@@ -63,8 +63,26 @@ internal sealed class PipelineQueue : IProgress<ProgressEvent>, IDisposable
         }
     }
 
-    /// <summary>Blocks the calling thread and yields messages until <see cref="Complete"/> and the queue is empty.</summary>
-    public IEnumerable<PipelineMessage> Drain() => _messages.GetConsumingEnumerable();
+    /// <summary>
+    /// Blocks the calling thread and yields messages until <see cref="Complete"/> and the queue is empty; calls
+    /// <paramref name="idle"/> whenever nothing came for a moment.
+    /// </summary>
+    public IEnumerable<PipelineMessage> Drain(Action idle)
+    {
+        while (!_messages.IsCompleted)
+        {
+            if (_messages.TryTake(out var message, IdleMilliseconds))
+            {
+                yield return message;
+            }
+            else
+            {
+                idle();
+            }
+        }
+    }
+
+    private const int IdleMilliseconds = 200;
 
     /// <inheritdoc/>
     public void Dispose() => _messages.Dispose();
