@@ -26,7 +26,9 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
         var database = await BigTenantDatabase.GetAsync(fixture);
         output.WriteLine($"big tenant database ready after {watch.Elapsed.TotalSeconds:0.0} s");
         using var folder = new TempFolder();
-        var arguments = BigTenantDatabase.BackupArguments(fixture, database, folder.Path);
+        // Uncompressed, so the file grows with the export in chunk-sized steps; libzstd's workers would hold most of the
+        // output until the frame ends, and size-based kill points past the first few MB would then never be reached.
+        var arguments = BigTenantDatabase.BackupArguments(fixture, database, folder.Path).Concat(["--compression", "none"]).ToList();
 
         // A whole backup first: its size places the kill points, and the killed runs must leave it alone.
         var reference = await CliProcess.RunAsync(arguments);
@@ -45,10 +47,8 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
         var sidecarsBefore = Sidecars(folder.Path);
 
         // As soon as the .partial appears (lock and snapshot held, nothing exported yet), then at growing sizes, the child
-        // running in slices (PausedWithPartialAsync) so that it cannot race past a kill point. The points stay in the
-        // first third: libzstd's workers hold the last jobs' output until the frame ends, so the file grows to about half
-        // its final size while the export runs and jumps to the rest at the end.
-        double[] killPoints = [0, 0.08, 0.16, 0.24, 0.32];
+        // running in slices (PausedWithPartialAsync) so that it cannot race past a kill point.
+        double[] killPoints = [0, 0.1, 0.25, 0.4, 0.55];
         var killedAt = new List<long>();
         foreach (var fraction in killPoints)
         {
