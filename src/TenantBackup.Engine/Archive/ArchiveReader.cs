@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.Text.Json;
+using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Archive;
 
@@ -95,7 +96,7 @@ internal sealed class ArchiveReader : IAsyncDisposable
         T? value;
         try
         {
-            value = await JsonSerializer.DeserializeAsync<T>(entry.Data, ArchiveJson.Options, cancellationToken).ConfigureAwait(false);
+            value = await JsonSerializer.DeserializeAsync<T>(entry.Data, Json.Options, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException ex)
         {

@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
+using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Archive;
 
@@ -84,7 +85,7 @@ internal sealed partial class ArchiveWriter : IAsyncDisposable
     public Task WriteJsonEntryAsync<T>(string name, T value, CancellationToken cancellationToken)
     {
         CheckNewEntry(name);
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(value, ArchiveJson.Options);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(value, Json.Options);
         return RunAsync(() => WriteEntryAsync(name, json, table: null, rows: null, cancellationToken));
     }
 
@@ -141,7 +142,7 @@ internal sealed partial class ArchiveWriter : IAsyncDisposable
             Totals = new ManifestTotals { Entries = _entries.Count, Tables = _tables, Rows = _rows, Bytes = _bytes },
             CompletedAt = DateTimeOffset.UtcNow,
         };
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(manifest, ArchiveJson.Options);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(manifest, Json.Options);
         await _tar.WriteEntryAsync(NewEntry(ArchiveLayout.ManifestJson, new MemoryStream(json, writable: false)), cancellationToken)
             .ConfigureAwait(false);
 
