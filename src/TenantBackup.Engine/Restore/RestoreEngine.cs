@@ -207,6 +207,11 @@ public sealed class RestoreEngine
             }
 
             files?.Complete();
+            foreach (var folder in files?.LeftoverFolders ?? [])
+            {
+                _logger.LogWarning("The restore committed, but the replaced folder {Folder} could not be removed; delete it by hand", folder);
+            }
+
             var tables = session.Tables.Select(t => t.ToResult()).ToList();
             _logger.LogInformation(
                 "Restored backup {Id} into tenant {Tenant} ({Mode}): {Rows} rows in {Seconds:0.0} s",
