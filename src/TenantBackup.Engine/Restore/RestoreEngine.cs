@@ -14,7 +14,7 @@ namespace TenantBackup.Engine.Restore;
 /// the tenant is locked against other TenantBackup operations, a safety backup of the target tenant is taken, and
 /// every change happens in one transaction, so a failure leaves the database, the files and the index as they were.
 /// </summary>
-public sealed class RestoreEngine
+public sealed partial class RestoreEngine
 {
     private readonly ILogger _logger;
 
@@ -245,107 +245,6 @@ public sealed class RestoreEngine
         foreach (var folder in files?.LeftoverFolders ?? [])
         {
             _logger.LogWarning("The restore committed, but the replaced folder {Folder} could not be removed; delete it by hand", folder);
-        }
-    }
-
-    /// <summary>The target tenant's current rows (and files), as a <c>pre-restore</c> backup; none when the tenant has no rows yet.</summary>
-    private async Task<BackupInfo?> SafetyBackupAsync(Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
-    {
-        progress?.Report(new ProgressEvent("pre-backup", null, 0, 0, 0, 0));
-        var metadata = context.Source.Metadata;
-        var request = new BackupRequest
-        {
-            ConnectionString = context.Request.ConnectionString,
-            Tenant = context.TargetTenant,
-            TenantColumn = metadata.Tenant.Column,
-            Repository = context.Source.OpenRepository().Root,
-            Compression = ZstdNative.IsAvailable ? Compression.Zstd : Compression.Gzip,
-            Schemas = context.Source.Schema.Tables.Select(t => t.Schema).Distinct(StringComparer.Ordinal).ToList(),
-            IncludePaths = context.FileTargets.Select(t => t.Destination).Where(Directory.Exists).ToList(),
-            Message = $"Before restoring backup {metadata.Id} into tenant {context.TargetTenant}",
-            LockTimeout = context.Request.LockTimeout,
-            Kind = BackupKinds.PreRestore,
-            ParentId = metadata.Id,
-            TenantLockHeld = true,
-        };
-        try
-        {
-            var info = await new BackupEngine(_logger).BackupAsync(request, null, cancellationToken).ConfigureAwait(false);
-            _logger.LogInformation("Safety backup {Id} of tenant {Tenant} taken before the restore: {Path}", info.Id, context.TargetTenant, info.Path);
-            return info;
-        }
-        catch (TenantBackupException e) when (e.Code == ErrorCode.TenantNotFound)
-        {
-            _logger.LogInformation("Tenant {Tenant} has no rows yet; no safety backup needed", context.TargetTenant);
-            return null;
-        }
-    }
-
-    /// <summary>Adds the restore to the restored backup's history. The data is committed by now: a failure here is a warning.</summary>
-    private async Task RecordAsync(Context context, RestoreResult result)
-    {
-        var id = context.Source.Metadata.Id;
-        var record = new RestoreRecord
-        {
-            Id = result.Id,
-            RestoredAt = result.StartedAt,
-            RestoredBy = $"{Environment.UserName}@{Environment.MachineName}",
-            Database = result.Database,
-            TargetTenant = result.TargetTenant,
-            Mode = result.Mode,
-            Tables = result.Tables.Count,
-            Inserted = result.Inserted,
-            Updated = result.Updated,
-            Deleted = result.Deleted,
-            Remapped = result.Remapped,
-            Files = result.FilesRestored,
-            PreRestoreBackupId = result.PreRestoreBackupId,
-        };
-        try
-        {
-            var repository = context.Source.OpenRepository();
-            var found = await repository.UpdateIndexAsync(
-                index =>
-                {
-                    var entry = index.Backups.FirstOrDefault(e => string.Equals(e.Id, id, StringComparison.Ordinal));
-                    if (entry is null)
-                    {
-                        return false;
-                    }
-
-                    (entry.Restores ??= []).Add(record);
-                    return true;
-                },
-                CancellationToken.None).ConfigureAwait(false);
-            if (!found)
-            {
-                _logger.LogWarning("Backup {Id} is not in the index of {Repository}, so the restore is not recorded in its history", id, repository.Root);
-            }
-        }
-        catch (TenantBackupException e)
-        {
-            _logger.LogWarning("The restore succeeded but could not be recorded in the index: {Message}", e.Message);
-        }
-    }
-
-    private async Task RemoveBackupAsync(BackupRepository repository, string id)
-    {
-        try
-        {
-            var path = await repository.UpdateIndexAsync(
-                index =>
-                {
-                    var entry = index.Backups.First(e => string.Equals(e.Id, id, StringComparison.Ordinal));
-                    index.Backups.Remove(entry);
-                    return repository.FullPath(entry);
-                },
-                CancellationToken.None).ConfigureAwait(false);
-            BackupRepository.TryDelete(path);
-            BackupRepository.TryDelete(Sha256File.PathFor(path));
-        }
-        catch (Exception e) when (e is TenantBackupException or InvalidOperationException)
-        {
-            _logger.LogWarning("The restore failed and its safety backup {Id} could not be removed: {Message}", id, e.Message);
         }
     }
 
