@@ -2,10 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using TenantBackup.Engine.Archive;
-using TenantBackup.Engine.Backup;
 using TenantBackup.Engine.Internal;
-using TenantBackup.Engine.Repository;
 
 namespace TenantBackup.Engine.Restore;
 
