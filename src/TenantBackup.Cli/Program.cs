@@ -52,12 +52,20 @@ internal static class Program
         }
     }
 
-    /// <summary>Runs the command line <paramref name="args"/> in-process, writing to the given streams; returns the exit code.</summary>
-    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs the command line <paramref name="args"/> in-process, writing to the given streams; returns the exit code.
+    /// <paramref name="stdin"/> answers confirmation prompts (null: the process's own stdin).
+    /// </summary>
+    internal static async Task<int> RunAsync(
+        string[] args,
+        TextWriter stdout,
+        TextWriter stderr,
+        CancellationToken cancellationToken = default,
+        ConsoleInput? stdin = null)
     {
         // Engine threads report progress and warnings concurrently.
         stderr = TextWriter.Synchronized(stderr);
-        var parseResult = Parse(args);
+        var parseResult = CreateRootCommand(stdin).Parse(args);
         if (parseResult.Errors.Count > 0)
         {
             foreach (var error in parseResult.Errors)
@@ -85,10 +93,12 @@ internal static class Program
     /// <summary>Parses a command line with the real command tree (what tests use to check request building).</summary>
     internal static ParseResult Parse(IReadOnlyList<string> args) => CreateRootCommand().Parse(args);
 
-    /// <summary>The command tree: <c>backup</c> and <c>list</c>.</summary>
-    internal static RootCommand CreateRootCommand() => new("Back up one tenant's rows from a multi-tenant PostgreSQL database.")
-    {
-        new BackupCommand(),
-        new ListCommand(),
-    };
+    /// <summary>The command tree: <c>backup</c>, <c>restore</c> and <c>list</c>; <paramref name="stdin"/> answers prompts.</summary>
+    internal static RootCommand CreateRootCommand(ConsoleInput? stdin = null)
+        => new("Back up and restore one tenant's rows of a multi-tenant PostgreSQL database.")
+        {
+            new BackupCommand(),
+            new RestoreCommand(stdin),
+            new ListCommand(),
+        };
 }
