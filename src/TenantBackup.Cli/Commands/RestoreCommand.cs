@@ -207,14 +207,7 @@ internal sealed class RestoreCommand : Command
         if (parseResult.GetValue(_dryRun))
         {
             var plan = await engine.PlanAsync(request, progress, cancellationToken).ConfigureAwait(false);
-            await (json ? JsonOutput.WriteAsync(stdout, plan) : stdout.WriteLineAsync(TextOutput.Plan(plan))).ConfigureAwait(false);
-            if (plan.CanRestore)
-            {
-                return ExitCodes.Success;
-            }
-
-            await stderr.WriteLineAsync($"tenantbackup: the restore would be refused: {string.Join(" ", plan.Problems)}").ConfigureAwait(false);
-            return ExitCodes.Refused;
+            return await ReportAsync(plan, json, stdout, stderr).ConfigureAwait(false);
         }
 
         if (!parseResult.GetValue(_yes) && await ConfirmAsync(request, stderr, cancellationToken).ConfigureAwait(false) is { } refused)
@@ -225,6 +218,26 @@ internal sealed class RestoreCommand : Command
         var result = await engine.RestoreAsync(request, progress, cancellationToken).ConfigureAwait(false);
         await (json ? JsonOutput.WriteAsync(stdout, result) : stdout.WriteLineAsync(TextOutput.Restore(result))).ConfigureAwait(false);
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Prints a <c>--dry-run</c> plan (JSON or text) on stdout; returns 0 when the restore could proceed, else
+    /// <see cref="ExitCodes.Refused"/>, with the problems also on stderr (where a script's log catches them).
+    /// </summary>
+    internal static async Task<int> ReportAsync(RestorePlan plan, bool json, TextWriter stdout, TextWriter stderr)
+    {
+        await (json ? JsonOutput.WriteAsync(stdout, plan) : stdout.WriteLineAsync(TextOutput.Plan(plan))).ConfigureAwait(false);
+        if (plan.CanRestore)
+        {
+            return ExitCodes.Success;
+        }
+
+        foreach (var problem in plan.Problems)
+        {
+            await stderr.WriteLineAsync($"tenantbackup: the restore would be refused: {problem}").ConfigureAwait(false);
+        }
+
+        return ExitCodes.Refused;
     }
 
     // Null when the person at the terminal said yes; else the exit code. Without a terminal no one can answer, and a
