@@ -44,7 +44,9 @@ public abstract class DatabaseCmdlet : TenantBackupCmdlet
     public PSCredential? Credential { get; set; }
 
     /// <summary>The connection string for the engine, from whichever set was used; it holds a password only when one was given.</summary>
-    /// <exception cref="TenantBackupException"><see cref="ErrorCode.InvalidArgument"/> when the connection string cannot be parsed.</exception>
+    /// <exception cref="TenantBackupException">
+    /// <see cref="ErrorCode.InvalidArgument"/> when the connection string cannot be parsed.
+    /// </exception>
     protected string BuildConnectionString()
     {
         var credential = Credential == PSCredential.Empty ? null : Credential;

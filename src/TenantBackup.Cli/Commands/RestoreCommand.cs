@@ -254,7 +254,8 @@ internal sealed class RestoreCommand : Command
         await stderr.WriteAsync($"Restore {Describe(request)}? [y/N] ").ConfigureAwait(false);
         await stderr.FlushAsync(cancellationToken).ConfigureAwait(false);
         var answer = (await input.Reader.ReadLineAsync(cancellationToken).ConfigureAwait(false))?.Trim();
-        if (string.Equals(answer, "y", StringComparison.OrdinalIgnoreCase) || string.Equals(answer, "yes", StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(answer, "y", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(answer, "yes", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }

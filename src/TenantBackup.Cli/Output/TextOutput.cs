@@ -190,10 +190,10 @@ internal static class TextOutput
         var text = new StringBuilder();
         foreach (var row in all)
         {
-            text.AppendLine(string.Join(
-                "  ",
-                row.Select((cell, i) => i >= firstRightAligned && i <= lastRightAligned ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i])))
-                .TrimEnd());
+            var cells = row.Select((cell, i) => i >= firstRightAligned && i <= lastRightAligned
+                ? cell.PadLeft(widths[i])
+                : cell.PadRight(widths[i]));
+            text.AppendLine(string.Join("  ", cells).TrimEnd());
         }
 
         return text.ToString().TrimEnd();

@@ -38,7 +38,9 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
     [ValidateNotNullOrEmpty]
     public BackupInfo[]? InputObject { get; set; }
 
-    /// <summary><para type="description">The id of a backup in the repository's index. Takes pipeline input by property name.</para></summary>
+    /// <summary>
+    /// <para type="description">The id of a backup in the repository's index. Takes pipeline input by property name.</para>
+    /// </summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? Id { get; set; }
@@ -60,7 +62,9 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
     [ValidateNotNullOrEmpty]
     public string? Repository { get; set; }
 
-    /// <summary><para type="description">The tenant to restore into (a clone); default: the tenant the backup was taken from.</para></summary>
+    /// <summary>
+    /// <para type="description">The tenant to restore into (a clone); default: the tenant the backup was taken from.</para>
+    /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? TargetTenant { get; set; }
@@ -83,11 +87,15 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
     [Parameter]
     public SwitchParameter NoPreBackup { get; set; }
 
-    /// <summary><para type="description">Disable user triggers of the restored tables while rows are written (foreign keys stay checked).</para></summary>
+    /// <summary>
+    /// <para type="description">Disable user triggers of the restored tables while rows are written (foreign keys stay checked).</para>
+    /// </summary>
     [Parameter]
     public SwitchParameter DisableTriggers { get; set; }
 
-    /// <summary><para type="description">Wildcards of the backup's tables (table or schema.table) to restore; default: all.</para></summary>
+    /// <summary>
+    /// <para type="description">Wildcards of the backup's tables (table or schema.table) to restore; default: all.</para>
+    /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? IncludeTable { get; set; }
@@ -109,7 +117,9 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
     [Parameter]
     public SwitchParameter SkipFiles { get; set; }
 
-    /// <summary><para type="description">How long to wait for the tenant's lock: seconds (90) or a TimeSpan (00:01:30). Default 30 s.</para></summary>
+    /// <summary>
+    /// <para type="description">How long to wait for the tenant's lock: seconds (90) or a TimeSpan (00:01:30). Default 30 s.</para>
+    /// </summary>
     [Parameter]
     [TimeSpanTransformation]
     public TimeSpan LockTimeout { get; set; } = _defaults.LockTimeout;

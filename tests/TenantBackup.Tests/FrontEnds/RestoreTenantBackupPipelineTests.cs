@@ -18,8 +18,13 @@ public class RestoreTenantBackupPipelineTests
     private static BackupInfo Backup(string id, string tenant)
         => GetTenantBackupFilterTests.Backup(id, tenant, BackupKinds.Full, DateTimeOffset.UnixEpoch, "/var/backups/tenants");
 
-    private static IReadOnlyList<string> ShouldProcessTargets(System.Management.Automation.PowerShell ps)
-        => ps.Streams.Verbose.Select(v => v.Message).Where(m => m.StartsWith("Performing the operation", StringComparison.Ordinal)).ToList();
+    private static System.Management.Automation.PowerShell Restore(System.Management.Automation.PowerShell ps)
+        => ps.AddCommand("Restore-TenantBackup").AddParameter("ConnectionString", Unreachable);
+
+    private static IReadOnlyList<string> ShouldProcessTargets(System.Management.Automation.PowerShell ps) => ps.Streams.Verbose
+        .Select(v => v.Message)
+        .Where(m => m.StartsWith("Performing the operation", StringComparison.Ordinal))
+        .ToList();
 
     private static IReadOnlyList<string> Activities(System.Management.Automation.PowerShell ps)
         => ps.Streams.Progress.Where(p => p.ActivityId == 0x7B02).Select(p => p.Activity).Distinct().ToList();
@@ -30,7 +35,7 @@ public class RestoreTenantBackupPipelineTests
         var host = new AnsweringHost("No");
         using var ps = PowerShellSession.Create(host);
         using var runspace = ps.Runspace;
-        ps.AddCommand("Restore-TenantBackup").AddParameter("ConnectionString", Unreachable).AddParameter("TargetTenant", "4242");
+        Restore(ps).AddParameter("TargetTenant", "4242");
 
         var output = ps.Invoke(new[] { Backup("0001", "42"), Backup("0002", "7") });
 
@@ -52,7 +57,7 @@ public class RestoreTenantBackupPipelineTests
         var host = new AnsweringHost("No");
         using var ps = PowerShellSession.Create(host);
         using var runspace = ps.Runspace;
-        ps.AddCommand("Restore-TenantBackup").AddParameter("ConnectionString", Unreachable).AddParameter("Id", "0001").AddParameter("Force").AddParameter("Verbose");
+        Restore(ps).AddParameter("Id", "0001").AddParameter("Force").AddParameter("Verbose");
 
         ps.InvokeCatching(out _);
 
@@ -67,7 +72,7 @@ public class RestoreTenantBackupPipelineTests
         var host = new AnsweringHost("No");
         using var ps = PowerShellSession.Create(host);
         using var runspace = ps.Runspace;
-        ps.AddCommand("Restore-TenantBackup").AddParameter("ConnectionString", Unreachable).AddParameter("Id", "0001").AddParameter("Force").AddParameter("Confirm");
+        Restore(ps).AddParameter("Id", "0001").AddParameter("Force").AddParameter("Confirm");
 
         ps.Invoke();
 
@@ -81,7 +86,7 @@ public class RestoreTenantBackupPipelineTests
         var host = new AnsweringHost("No");
         using var ps = PowerShellSession.Create(host);
         using var runspace = ps.Runspace;
-        ps.AddCommand("Restore-TenantBackup").AddParameter("ConnectionString", Unreachable).AddParameter("Id", "0001").AddParameter("Confirm", false);
+        Restore(ps).AddParameter("Id", "0001").AddParameter("Confirm", false);
 
         ps.InvokeCatching(out _);
 
@@ -95,7 +100,7 @@ public class RestoreTenantBackupPipelineTests
         var host = new AnsweringHost("No");
         using var ps = PowerShellSession.Create(host);
         using var runspace = ps.Runspace;
-        ps.AddCommand("Restore-TenantBackup").AddParameter("ConnectionString", Unreachable).AddParameter("WhatIf").AddParameter("Verbose");
+        Restore(ps).AddParameter("WhatIf").AddParameter("Verbose");
 
         ps.InvokeCatching(out var output, new[] { Backup("0001", "42") });
 
@@ -175,7 +180,7 @@ public class RestoreTenantBackupPipelineTests
     public void NoBackupNamedStopsWithInvalidArgument()
     {
         using var ps = PowerShellSession.Create();
-        ps.AddCommand("Restore-TenantBackup").AddParameter("ConnectionString", Unreachable).AddParameter("Force");
+        Restore(ps).AddParameter("Force");
 
         var error = ps.InvokeCatching(out var output);
 
@@ -191,7 +196,7 @@ public class RestoreTenantBackupPipelineTests
     public void IdAndPathTogetherStopWithInvalidArgument()
     {
         using var ps = PowerShellSession.Create();
-        ps.AddCommand("Restore-TenantBackup").AddParameter("ConnectionString", Unreachable).AddParameter("Id", "0001").AddParameter("Path", "a.tar.zst").AddParameter("WhatIf");
+        Restore(ps).AddParameter("Id", "0001").AddParameter("Path", "a.tar.zst").AddParameter("WhatIf");
 
         var error = ps.InvokeCatching(out _);
 
@@ -205,7 +210,7 @@ public class RestoreTenantBackupPipelineTests
     {
         // The piped backup must not silently replace the -Id the operator typed, nor the other way round.
         using var ps = PowerShellSession.Create();
-        ps.AddCommand("Restore-TenantBackup").AddParameter("ConnectionString", Unreachable).AddParameter("Id", "0009").AddParameter("WhatIf");
+        Restore(ps).AddParameter("Id", "0009").AddParameter("WhatIf");
 
         var error = ps.InvokeCatching(out _, new[] { Backup("0001", "42") });
 
