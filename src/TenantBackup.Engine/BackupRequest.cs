@@ -50,6 +50,12 @@ public sealed record BackupRequest
 
     /// <summary>The backup this one derives from, if any.</summary>
     public string? ParentId { get; init; }
+
+    /// <summary>
+    /// Set by a restore that already holds the tenant's exclusive lock for its safety backup: the backup must not
+    /// wait for a shared lock that its own caller holds exclusively.
+    /// </summary>
+    internal bool TenantLockHeld { get; init; }
 }
 
 /// <summary>The kinds of backup.</summary>

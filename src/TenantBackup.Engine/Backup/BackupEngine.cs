@@ -60,7 +60,10 @@ public sealed class BackupEngine
         {
             var watch = Stopwatch.StartNew();
             progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
-            await TenantLock.AcquireSharedAsync(connection, request.TenantColumn, request.Tenant, request.LockTimeout, cancellationToken).ConfigureAwait(false);
+            if (!request.TenantLockHeld)
+            {
+                await TenantLock.AcquireSharedAsync(connection, request.TenantColumn, request.Tenant, request.LockTimeout, cancellationToken).ConfigureAwait(false);
+            }
 
             var snapshot = await TenantSnapshot.BeginAsync(connection, request, cancellationToken).ConfigureAwait(false);
             await using (snapshot.ConfigureAwait(false))
@@ -82,7 +85,10 @@ public sealed class BackupEngine
                 {
                     var written = await export.WriteAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken).ConfigureAwait(false);
                     await snapshot.EndAsync(cancellationToken).ConfigureAwait(false);
-                    await TenantLock.ReleaseSharedAsync(connection, request.TenantColumn, request.Tenant, cancellationToken).ConfigureAwait(false);
+                    if (!request.TenantLockHeld)
+                    {
+                        await TenantLock.ReleaseSharedAsync(connection, request.TenantColumn, request.Tenant, cancellationToken).ConfigureAwait(false);
+                    }
 
                     entry = await export.PublishAsync(written, metadata, scope, cancellationToken).ConfigureAwait(false);
                     bytes = written.Summary.Manifest.Totals.Bytes;

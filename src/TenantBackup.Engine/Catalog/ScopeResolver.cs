@@ -218,11 +218,14 @@ internal static class ScopeResolver
     }
 
     /// <summary>PowerShell-style wildcard (<c>*</c>, <c>?</c>, case-insensitive) against <c>table</c> or <c>schema.table</c>.</summary>
-    internal static bool Matches(string pattern, CatalogTable table)
+    internal static bool Matches(string pattern, CatalogTable table) => Matches(pattern, table.Schema, table.Name);
+
+    /// <summary>The same match for a table known by its schema and name.</summary>
+    internal static bool Matches(string pattern, string schema, string name)
     {
         var regex = "^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$";
-        return Regex.IsMatch(table.Name, regex, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)
-            || Regex.IsMatch(table.QualifiedName, regex, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+        return Regex.IsMatch(name, regex, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)
+            || Regex.IsMatch($"{schema}.{name}", regex, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     }
 
     private static TenantBackupException NoTenantColumn(IReadOnlyList<CatalogTable> tables, string tenantColumn)

@@ -18,6 +18,14 @@ internal static class TenantLock
     public static Task ReleaseSharedAsync(NpgsqlConnection connection, string column, string tenant, CancellationToken cancellationToken) =>
         Db.ExecuteAsync(connection, $"SELECT pg_catalog.pg_advisory_unlock_shared({KeyArgs})", cancellationToken, Db.Param(column), Db.Param(tenant));
 
+    /// <summary>Takes the exclusive, session-level lock (a restore), waiting up to <paramref name="timeout"/>.</summary>
+    public static Task AcquireExclusiveAsync(NpgsqlConnection connection, string column, string tenant, TimeSpan timeout, CancellationToken cancellationToken) =>
+        AcquireAsync(connection, $"SELECT pg_catalog.pg_advisory_lock({KeyArgs})", column, tenant, timeout, cancellationToken);
+
+    /// <summary>Releases the exclusive lock taken by <see cref="AcquireExclusiveAsync"/>.</summary>
+    public static Task ReleaseExclusiveAsync(NpgsqlConnection connection, string column, string tenant, CancellationToken cancellationToken) =>
+        Db.ExecuteAsync(connection, $"SELECT pg_catalog.pg_advisory_unlock({KeyArgs})", cancellationToken, Db.Param(column), Db.Param(tenant));
+
     private static async Task AcquireAsync(
         NpgsqlConnection connection, string sql, string column, string tenant, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -59,7 +59,44 @@ internal sealed class IndexEntry
 
     public string? Message { get; set; }
 
+    /// <summary>Every restore of this backup, oldest first.</summary>
+    public List<RestoreRecord>? Restores { get; set; }
+
     /// <summary>Fields written by newer versions, kept as they are when this version rewrites the index.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+/// <summary>One restore of a backup, in the backup's history: when, by whom, where to, and what it did.</summary>
+internal sealed class RestoreRecord
+{
+    public string Id { get; set; } = "";
+
+    public DateTimeOffset RestoredAt { get; set; }
+
+    public string? RestoredBy { get; set; }
+
+    /// <summary><c>PostgreSQL host:port/database</c>.</summary>
+    public string Database { get; set; } = "";
+
+    public string TargetTenant { get; set; } = "";
+
+    public RestoreMode Mode { get; set; }
+
+    public int Tables { get; set; }
+
+    public long Inserted { get; set; }
+
+    public long Updated { get; set; }
+
+    public long Deleted { get; set; }
+
+    public long Remapped { get; set; }
+
+    public int Files { get; set; }
+
+    public string? PreRestoreBackupId { get; set; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
 }

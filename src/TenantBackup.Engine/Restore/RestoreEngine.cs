@@ -1,11 +1,18 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using TenantBackup.Engine.Archive;
+using TenantBackup.Engine.Backup;
+using TenantBackup.Engine.Internal;
+using TenantBackup.Engine.Repository;
 
 namespace TenantBackup.Engine.Restore;
 
 /// <summary>
 /// Restores one tenant from an archive (design §Restore): the archive is verified before the database is touched,
-/// and every change happens in one transaction, so a failure leaves the database, the files and the index as they were.
+/// the tenant is locked against other TenantBackup operations, a safety backup of the target tenant is taken, and
+/// every change happens in one transaction, so a failure leaves the database, the files and the index as they were.
 /// </summary>
 public sealed class RestoreEngine
 {
@@ -14,16 +21,371 @@ public sealed class RestoreEngine
     /// <summary>Creates the engine; the logger receives the steps of each run.</summary>
     public RestoreEngine(ILogger? logger = null) => _logger = logger ?? NullLogger.Instance;
 
-    /// <summary>What <see cref="RestoreAsync"/> would do with <paramref name="request"/>; changes nothing.</summary>
-    public Task<RestorePlan> PlanAsync(RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    /// <summary>What <see cref="RestoreAsync"/> would do with <paramref name="request"/>. It stages the rows to count them, then rolls back: nothing changes.</summary>
+    public async Task<RestorePlan> PlanAsync(RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
-        _logger.LogDebug("Planning restore of {Source}", request.BackupId ?? request.ArchivePath);
-        throw new NotImplementedException();
+        var run = await RunAsync(request, planOnly: true, progress, cancellationToken).ConfigureAwait(false);
+        return run.Plan!;
     }
 
     /// <summary>Restores the backup named in <paramref name="request"/> and returns what was done.</summary>
-    public Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    public async Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
-        throw new NotImplementedException();
+        var run = await RunAsync(request, planOnly: false, progress, cancellationToken).ConfigureAwait(false);
+        return run.Result!;
+    }
+
+    private sealed record Run(RestorePlan? Plan, RestoreResult? Result);
+
+    private async Task<Run> RunAsync(RestoreRequest request, bool planOnly, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        Validate(request);
+        var startedAt = DateTimeOffset.UtcNow;
+        var watch = Stopwatch.StartNew();
+        progress?.Report(new ProgressEvent("verify", null, 0, 0, 0, 0));
+        var source = await RestoreSource.OpenAsync(request, cancellationToken).ConfigureAwait(false);
+        var targetTenant = string.IsNullOrEmpty(request.TargetTenant) ? source.Metadata.Tenant.Value : request.TargetTenant;
+        var fileTargets = FileTargets(request, source, targetTenant);
+
+        var dataSource = Connections.CreateDataSource(request.ConnectionString);
+        await using (dataSource.ConfigureAwait(false))
+        {
+            var database = Connections.Describe(dataSource);
+            try
+            {
+                var connection = await Connections.OpenAsync(dataSource, cancellationToken).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    var column = source.Metadata.Tenant.Column;
+                    progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
+                    await TenantLock.AcquireExclusiveAsync(connection, column, targetTenant, request.LockTimeout, cancellationToken).ConfigureAwait(false);
+                    var context = new Context(request, source, targetTenant, fileTargets, database, startedAt, watch);
+                    var run = planOnly
+                        ? new Run(await PlanInTransactionAsync(connection, context, progress, cancellationToken).ConfigureAwait(false), null)
+                        : new Run(null, await RestoreWithSafetyBackupAsync(connection, context, progress, cancellationToken).ConfigureAwait(false));
+                    await TenantLock.ReleaseExclusiveAsync(connection, column, targetTenant, CancellationToken.None).ConfigureAwait(false);
+                    return run;
+                }
+            }
+            catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw PostgresErrors.Map(e, database);
+            }
+        }
+    }
+
+    /// <summary>Everything a run has settled before it opens its transaction.</summary>
+    private sealed record Context(
+        RestoreRequest Request,
+        RestoreSource Source,
+        string TargetTenant,
+        IReadOnlyList<FileRestoreTarget> FileTargets,
+        string Database,
+        DateTimeOffset StartedAt,
+        Stopwatch Watch);
+
+    private static async Task<RestorePlan> PlanInTransactionAsync(
+        NpgsqlConnection connection, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        var session = await RestoreSession.BeginAsync(connection, context.Request, context.Source, context.TargetTenant, cancellationToken).ConfigureAwait(false);
+        await using (session.ConfigureAwait(false))
+        {
+            var problems = (await session.PrepareAsync(cancellationToken).ConfigureAwait(false)).Select(p => p.Message).ToList();
+            var tables = new List<RestoreTablePlan>();
+            var collisions = new List<KeyCollisionInfo>();
+            if (!session.Differences.Any(d => d.Blocking))
+            {
+                progress?.Report(new ProgressEvent("stage", null, 0, session.Tables.Count, 0, 0));
+                await session.StageAsync(null, progress, cancellationToken).ConfigureAwait(false);
+                collisions = await session.RemapAsync(simulate: true, cancellationToken).ConfigureAwait(false);
+                problems.AddRange(collisions.Where(c => c.Resolution == "refuse").Select(c => CollisionMessage(c)));
+                problems.AddRange(await session.CheckReferencesAsync(cancellationToken).ConfigureAwait(false));
+                tables = await session.PlanTablesAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            // Disposing the session rolls the staging back; nothing was written to the tenant's tables.
+            return new RestorePlan
+            {
+                BackupId = context.Source.Metadata.Id,
+                Tenant = context.Source.Metadata.Tenant.Value,
+                TargetTenant = context.TargetTenant,
+                Database = context.Database,
+                Mode = context.Request.Mode,
+                KeyCollision = context.Request.KeyCollision,
+                PreRestoreBackup = !context.Request.NoPreBackup,
+                Tables = tables,
+                Collisions = collisions,
+                Cycles = session.Cycles,
+                SchemaDifferences = session.Differences,
+                Files = context.FileTargets.Count == 0 ? 0 : context.Source.FileCount,
+                FilesDestinations = context.FileTargets.Select(t => t.Destination).ToList(),
+                Problems = problems,
+                Path = context.Source.ArchivePath,
+            };
+        }
+    }
+
+    /// <summary>
+    /// Takes the safety backup while holding the tenant's exclusive lock (so nothing else changes the tenant through
+    /// TenantBackup in between), restores, and removes the safety backup again when the restore fails before COMMIT.
+    /// </summary>
+    private async Task<RestoreResult> RestoreWithSafetyBackupAsync(
+        NpgsqlConnection connection, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        var restoreId = Ids.NewId(context.StartedAt);
+        var safety = context.Request.NoPreBackup ? null : await SafetyBackupAsync(context, progress, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var result = await RestoreInTransactionAsync(connection, context, restoreId, safety?.Id, progress, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(context, result, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        catch (Exception e) when (safety is not null && e is not CommitUncertainException)
+        {
+            await RemoveBackupAsync(context.Source.OpenRepository(), safety.Id).ConfigureAwait(false);
+            throw;
+        }
+        catch (CommitUncertainException e)
+        {
+            throw e.Error;
+        }
+    }
+
+    private async Task<RestoreResult> RestoreInTransactionAsync(
+        NpgsqlConnection connection, Context context, string restoreId, string? safetyId, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        using var files = context.FileTargets.Count == 0 ? null : new FilesRestore(context.FileTargets, restoreId);
+        var session = await RestoreSession.BeginAsync(connection, context.Request, context.Source, context.TargetTenant, cancellationToken).ConfigureAwait(false);
+        await using (session.ConfigureAwait(false))
+        {
+            var problems = await session.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            if (problems.Count > 0)
+            {
+                var code = problems[0].Code;
+                throw new TenantBackupException(
+                    code,
+                    string.Join(" ", problems.Select(p => p.Message)) + (code == ErrorCode.SchemaMismatch ? "" : " Nothing was changed."),
+                    code == ErrorCode.SchemaMismatch ? session.Differences : problems.Select(p => p.Message).ToList());
+            }
+
+            progress?.Report(new ProgressEvent("stage", null, 0, session.Tables.Count, 0, 0));
+            await session.StageAsync(files, progress, cancellationToken).ConfigureAwait(false);
+            progress?.Report(new ProgressEvent("remap", null, 0, session.Tables.Count, 0, 0));
+            var collisions = await session.RemapAsync(simulate: false, cancellationToken).ConfigureAwait(false);
+            var refused = collisions.Where(c => c.Resolution == "refuse").ToList();
+            if (refused.Count > 0)
+            {
+                throw new TenantBackupException(
+                    ErrorCode.KeyCollision,
+                    string.Join(" ", refused.Select(CollisionMessage)) + " Nothing was changed.",
+                    refused);
+            }
+
+            var missing = await session.CheckReferencesAsync(cancellationToken).ConfigureAwait(false);
+            if (missing.Count > 0)
+            {
+                throw new TenantBackupException(ErrorCode.ScopeError, string.Join(" ", missing) + " Nothing was changed.", context.TargetTenant);
+            }
+
+            await session.WriteAsync(progress, cancellationToken).ConfigureAwait(false);
+            progress?.Report(new ProgressEvent("commit", null, session.Tables.Count, session.Tables.Count, 0, 0));
+            files?.SwapIn();
+            try
+            {
+                await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException)
+            {
+                files?.RollBack();
+                // The server may have committed before the connection broke: the safety backup must stay.
+                throw new CommitUncertainException(new TenantBackupException(
+                    ErrorCode.ConnectionFailed,
+                    $"The connection broke while committing the restore ({e.Message}); whether the server committed it is unknown. " +
+                    $"Check the tenant's rows; the tenant files were put back as they were{(safetyId is null ? "" : $", and backup {safetyId} holds the tenant as it was before")}.",
+                    context.Database,
+                    e));
+            }
+
+            files?.Complete();
+            var tables = session.Tables.Select(t => t.ToResult()).ToList();
+            _logger.LogInformation(
+                "Restored backup {Id} into tenant {Tenant} ({Mode}): {Rows} rows in {Seconds:0.0} s",
+                context.Source.Metadata.Id, context.TargetTenant, context.Request.Mode, tables.Sum(t => t.Inserted + t.Updated), context.Watch.Elapsed.TotalSeconds);
+            progress?.Report(new ProgressEvent("done", null, tables.Count, tables.Count, tables.Sum(t => t.Inserted + t.Updated), 0));
+            return new RestoreResult
+            {
+                Id = restoreId,
+                BackupId = context.Source.Metadata.Id,
+                Tenant = session.SourceTenant,
+                TargetTenant = context.TargetTenant,
+                Database = context.Database,
+                Mode = context.Request.Mode,
+                PreRestoreBackupId = safetyId,
+                StartedAt = context.StartedAt,
+                Duration = context.Watch.Elapsed,
+                FilesRestored = files?.FileCount ?? 0,
+                Path = context.Source.ArchivePath,
+                Tables = tables,
+            };
+        }
+    }
+
+    /// <summary>The target tenant's current rows (and files), as a <c>pre-restore</c> backup; none when the tenant has no rows yet.</summary>
+    private async Task<BackupInfo?> SafetyBackupAsync(Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        progress?.Report(new ProgressEvent("pre-backup", null, 0, 0, 0, 0));
+        var metadata = context.Source.Metadata;
+        var request = new BackupRequest
+        {
+            ConnectionString = context.Request.ConnectionString,
+            Tenant = context.TargetTenant,
+            TenantColumn = metadata.Tenant.Column,
+            Repository = context.Source.OpenRepository().Root,
+            Compression = ZstdNative.IsAvailable ? Compression.Zstd : Compression.Gzip,
+            Schemas = context.Source.Schema.Tables.Select(t => t.Schema).Distinct(StringComparer.Ordinal).ToList(),
+            IncludePaths = context.FileTargets.Select(t => t.Destination).Where(Directory.Exists).ToList(),
+            Message = $"Before restoring backup {metadata.Id} into tenant {context.TargetTenant}",
+            LockTimeout = context.Request.LockTimeout,
+            Kind = BackupKinds.PreRestore,
+            ParentId = metadata.Id,
+            TenantLockHeld = true,
+        };
+        try
+        {
+            var info = await new BackupEngine(_logger).BackupAsync(request, null, cancellationToken).ConfigureAwait(false);
+            _logger.LogInformation("Safety backup {Id} of tenant {Tenant} taken before the restore: {Path}", info.Id, context.TargetTenant, info.Path);
+            return info;
+        }
+        catch (TenantBackupException e) when (e.Code == ErrorCode.TenantNotFound)
+        {
+            _logger.LogInformation("Tenant {Tenant} has no rows yet; no safety backup needed", context.TargetTenant);
+            return null;
+        }
+    }
+
+    /// <summary>Adds the restore to the restored backup's history. The data is committed by now: a failure here is a warning.</summary>
+    private async Task RecordAsync(Context context, RestoreResult result, CancellationToken cancellationToken)
+    {
+        var id = context.Source.Metadata.Id;
+        var record = new RestoreRecord
+        {
+            Id = result.Id,
+            RestoredAt = result.StartedAt,
+            RestoredBy = $"{Environment.UserName}@{Environment.MachineName}",
+            Database = result.Database,
+            TargetTenant = result.TargetTenant,
+            Mode = result.Mode,
+            Tables = result.Tables.Count,
+            Inserted = result.Inserted,
+            Updated = result.Updated,
+            Deleted = result.Deleted,
+            Remapped = result.Remapped,
+            Files = result.FilesRestored,
+            PreRestoreBackupId = result.PreRestoreBackupId,
+        };
+        try
+        {
+            var repository = context.Source.OpenRepository();
+            var found = await repository.UpdateIndexAsync(
+                index =>
+                {
+                    var entry = index.Backups.FirstOrDefault(e => string.Equals(e.Id, id, StringComparison.Ordinal));
+                    if (entry is null)
+                    {
+                        return false;
+                    }
+
+                    (entry.Restores ??= []).Add(record);
+                    return true;
+                },
+                CancellationToken.None).ConfigureAwait(false);
+            if (!found)
+            {
+                _logger.LogWarning("Backup {Id} is not in the index of {Repository}, so the restore is not recorded in its history", id, repository.Root);
+            }
+        }
+        catch (TenantBackupException e)
+        {
+            _logger.LogWarning("The restore succeeded but could not be recorded in the index: {Message}", e.Message);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task RemoveBackupAsync(BackupRepository repository, string id)
+    {
+        try
+        {
+            var path = await repository.UpdateIndexAsync(
+                index =>
+                {
+                    var entry = index.Backups.First(e => string.Equals(e.Id, id, StringComparison.Ordinal));
+                    index.Backups.Remove(entry);
+                    return repository.FullPath(entry);
+                },
+                CancellationToken.None).ConfigureAwait(false);
+            BackupRepository.TryDelete(path);
+            BackupRepository.TryDelete(Sha256File.PathFor(path));
+        }
+        catch (Exception e) when (e is TenantBackupException or InvalidOperationException)
+        {
+            _logger.LogWarning("The restore failed and its safety backup {Id} could not be removed: {Message}", id, e.Message);
+        }
+    }
+
+    private static IReadOnlyList<FileRestoreTarget> FileTargets(RestoreRequest request, RestoreSource source, string targetTenant)
+    {
+        var roots = source.Metadata.Files;
+        if (request.SkipFiles || roots.Count == 0)
+        {
+            return [];
+        }
+
+        if (request.FilesPath is null && !string.Equals(targetTenant, source.Metadata.Tenant.Value, StringComparison.Ordinal))
+        {
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument,
+                $"The backup holds tenant files from {string.Join(", ", roots.Select(r => r.Source))}, and putting them back there would overwrite tenant " +
+                $"{source.Metadata.Tenant.Value}'s files. Say where tenant {targetTenant}'s files go with -FilesPath / --files-path, or leave them out with -SkipFiles / --skip-files.",
+                "FilesPath");
+        }
+
+        return FilesRestore.Destinations(roots, request.FilesPath);
+    }
+
+    private static string CollisionMessage(KeyCollisionInfo collision) => collision.Surrogate
+        ? $"{collision.Count} key(s) of {collision.Table} ({string.Join(", ", collision.Columns)}) are used by other tenants (e.g. {string.Join(", ", collision.Examples)}); " +
+            "-KeyCollision Fail refuses to give them new values. Use -KeyCollision Remap to renumber them."
+        : $"{collision.Count} row(s) of {collision.Table} have a ({string.Join(", ", collision.Columns)}) that another tenant already uses " +
+            $"(e.g. {string.Join(", ", collision.Examples)}); such natural keys cannot be renumbered. Change them in the target, or restore into another database.";
+
+    private static void Validate(RestoreRequest request)
+    {
+        if (string.IsNullOrEmpty(request.BackupId) == string.IsNullOrEmpty(request.ArchivePath))
+        {
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument, "Name the backup to restore by its id (-Id) or its archive file (-Path), not both.", "BackupId");
+        }
+
+        if (request.TargetTenant is { Length: 0 })
+        {
+            throw new TenantBackupException(ErrorCode.InvalidArgument, "The target tenant value is empty (-TargetTenant / --target-tenant).", "TargetTenant");
+        }
+
+        if (request.LockTimeout < TimeSpan.Zero)
+        {
+            throw new TenantBackupException(ErrorCode.InvalidArgument, "The lock timeout cannot be negative.", "LockTimeout");
+        }
+
+        if (request.SkipFiles && request.FilesPath is not null)
+        {
+            throw new TenantBackupException(ErrorCode.InvalidArgument, "-SkipFiles and -FilesPath contradict each other; give one.", "FilesPath");
+        }
+    }
+
+    /// <summary>A COMMIT whose outcome is unknown: the safety backup must be kept.</summary>
+    private sealed class CommitUncertainException(TenantBackupException error) : Exception(error.Message, error)
+    {
+        public TenantBackupException Error { get; } = error;
     }
 }

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using TenantBackup.Engine.Archive;
+using TenantBackup.Engine.Internal;
+
+namespace TenantBackup.Engine.Restore;
+
+// Staging: every restored table's rows go from the archive into a temp table typed like the target table, through
+// COPY FROM STDIN, before any row of the tenant is touched.
+internal sealed partial class RestoreSession
+{
+    /// <summary>
+    /// Reads the archive once more: data entries into the staging tables, <c>files/</c> entries into
+    /// <paramref name="files"/> (when files are restored). The bytes must be the ones verified before.
+    /// </summary>
+    public async Task StageAsync(FilesRestore? files, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        foreach (var table in Tables)
+        {
+            var columns = string.Join(", ", table.Columns.Select(c => $"{Sql.Ident(c)} {table.Catalog.Column(c).Type}"));
+            await ExecuteAsync($"CREATE TEMP TABLE {table.StageName} ({columns}) ON COMMIT DROP", cancellationToken).ConfigureAwait(false);
+        }
+
+        var byOrdinal = Tables.ToDictionary(t => t.Archive.Ordinal);
+        long bytes = 0;
+        string sha256;
+        var file = new FileStream(_source.ArchivePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (file.ConfigureAwait(false))
+        {
+            var hashing = new HashingStream(file, leaveOpen: true);
+            var reader = ArchiveReader.Open(hashing, _source.ArchivePath);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.NextEntryAsync(cancellationToken).ConfigureAwait(false) is { } entry)
+                {
+                    if (entry.Name.StartsWith(ArchiveLayout.DataPrefix, StringComparison.Ordinal))
+                    {
+                        if (byOrdinal.TryGetValue(int.Parse(entry.Name.AsSpan(ArchiveLayout.DataPrefix.Length, 4), CultureInfo.InvariantCulture), out var table))
+                        {
+                            progress?.Report(new ProgressEvent("stage", table.Name, 0, Tables.Count, 0, bytes));
+                            await CopyInAsync(table, entry, cancellationToken).ConfigureAwait(false);
+                            bytes += entry.Size;
+                        }
+                    }
+                    else if (files is not null && entry.Name.StartsWith(ArchiveLayout.FilesPrefix, StringComparison.Ordinal))
+                    {
+                        progress?.Report(new ProgressEvent("files", null, 0, Tables.Count, 0, bytes));
+                        await files.ExtractAsync(entry, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+                var buffer = new byte[64 * 1024];
+                while (await hashing.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) > 0)
+                {
+                }
+
+                sha256 = hashing.Sha256;
+            }
+
+            if (!string.Equals(sha256, _source.Sha256, StringComparison.Ordinal))
+            {
+                throw new TenantBackupException(
+                    ErrorCode.ChecksumMismatch,
+                    $"{_source.ArchivePath} changed while it was being restored (SHA-256 {sha256}, verified as {_source.Sha256}); nothing was changed.",
+                    _source.ArchivePath);
+            }
+        }
+
+        foreach (var table in Tables)
+        {
+            // Temp tables get no statistics from autovacuum; the joins of the remap need them.
+            await ExecuteAsync($"ANALYZE {table.StageName}", cancellationToken).ConfigureAwait(false);
+            table.Staged = await CountAsync($"SELECT count(*) FROM {table.StageName}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CopyInAsync(RestoreTable table, ArchiveEntry entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var writer = await _connection.BeginTextImportAsync($"COPY {table.StageName} ({table.ColumnList}) FROM STDIN", cancellationToken).ConfigureAwait(false);
+            await using (writer.ConfigureAwait(false))
+            {
+                // The archive holds UTF-8 COPY text; a UTF-8 session takes it as it is, without decoding and re-encoding every row.
+                if (writer is StreamWriter stream && IsUtf8Session)
+                {
+                    await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await entry.Data.CopyToAsync(stream.BaseStream, 1024 * 1024, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    using var text = new StreamReader(entry.Data, new UTF8Encoding(false, throwOnInvalidBytes: true), false, 1024 * 1024, leaveOpen: true);
+                    var chars = new char[256 * 1024];
+                    int read;
+                    while ((read = await text.ReadAsync(chars, cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        await writer.WriteAsync(chars.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch (PostgresException e)
+        {
+            throw new TenantBackupException(
+                ErrorCode.SchemaMismatch,
+                $"The backup's rows of {table.Name} do not fit the target's columns: {e.MessageText}{Where(e)}. " +
+                "Restore into a database whose schema matches the backup's; nothing was changed.",
+                table.Name,
+                e);
+        }
+    }
+
+    private bool IsUtf8Session =>
+        string.Equals(_connection.PostgresParameters.GetValueOrDefault("client_encoding"), "UTF8", StringComparison.OrdinalIgnoreCase);
+
+    private static string Where(PostgresException e) => string.IsNullOrEmpty(e.Where) ? "" : $" ({e.Where})";
+}
