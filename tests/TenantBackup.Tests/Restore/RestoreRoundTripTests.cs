@@ -166,6 +166,30 @@ public sealed class RestoreRoundTripTests(PostgresFixture fixture)
             remapped.OrderBy(e => e.Key, StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task A_natural_key_another_tenant_took_since_the_backup_is_refused_even_with_Remap()
+    {
+        await using var scratch = await RestoreScratch.CreateAsync(fixture);
+        await scratch.ExecAsync("""
+            CREATE TABLE public.coupons (code text PRIMARY KEY, tenant_id int NOT NULL REFERENCES public.tenants, percent int);
+            INSERT INTO public.coupons VALUES ('WELCOME', 1, 10), ('SPRING', 1, 20), ('OTHER', 2, 5);
+            """);
+        var backup = await scratch.BackupAsync(1);
+        await scratch.ExecAsync("DELETE FROM public.coupons WHERE code = 'SPRING'; INSERT INTO public.coupons VALUES ('SPRING', 2, 25);");
+        var before = await scratch.StateAsync();
+
+        var error = await RestoreScratch.RestoreFailsAsync(scratch.Request(backup));
+
+        Assert.Equal(ErrorCode.KeyCollision, error.Code);
+        var collisions = Assert.IsAssignableFrom<IReadOnlyList<KeyCollisionInfo>>(error.Target);
+        var coupons = Assert.Single(collisions);
+        Assert.Equal(("public.coupons", false, 1L, "refuse"), (coupons.Table, coupons.Surrogate, coupons.Count, coupons.Resolution));
+        Assert.Equal(["code"], coupons.Columns);
+        Assert.Equal(["SPRING"], coupons.Examples);
+        Assert.Contains("public.coupons", error.Message, StringComparison.Ordinal);
+        await scratch.AssertUnchangedAsync(before);
+    }
+
     /// <summary>
     /// Tenant 2 takes the keys of some of tenant 1's rows after the backup: a customer with its project, invoice and a
     /// line (same invoice id, line 1), the head of the employee tree, a store and its managing staff (the cycle), and a

@@ -481,5 +481,8 @@ internal static class FolderTree
 
     /// <summary>Folders next to <paramref name="folder"/> whose name starts with its name and a dot (staging, kept old copies).</summary>
     public static IReadOnlyList<string> Siblings(string folder) =>
-        Directory.GetFileSystemEntries(Path.GetDirectoryName(folder)!, Path.GetFileName(folder) + ".*").Order(StringComparer.Ordinal).ToList();
+        Directory.GetFileSystemEntries(Path.GetDirectoryName(folder)!)
+            .Where(f => Path.GetFileName(f).StartsWith(Path.GetFileName(folder) + ".", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
 }
