@@ -1,4 +1,5 @@
 using TenantBackup.Engine;
+using TenantBackup.Tests.Backup;
 using TenantBackup.Tests.Infrastructure;
 using Xunit;
 
@@ -8,16 +9,22 @@ namespace TenantBackup.Tests.Restore;
 [Collection(PostgresCollection.Name)]
 public sealed class RestoreFailureTests(PostgresFixture fixture)
 {
-    [Fact]
-    public async Task A_constraint_the_last_table_breaks_rolls_back_everything_and_the_error_names_table_and_constraint()
+    /// <summary>A CHECK constraint the target added (NOT VALID, so its own rows pass) that the archive's rows break.</summary>
+    /// <param name="table">The table, or null for the last table of the archive's insert order.</param>
+    /// <param name="check">The constraint's condition.</param>
+    [Theory]
+    [InlineData("billing.Charges", "amount > 1000000")]
+    [InlineData(null, "false")]
+    public async Task A_constraint_a_late_table_breaks_rolls_back_everything_and_the_error_names_table_and_constraint(string? table, string check)
     {
         await using var scratch = await RestoreScratch.CreateAsync(fixture);
         var folder = FolderTree.Create(scratch);
         var backup = await scratch.BackupAsync(1, [folder]);
+        table ??= await LastTableAsync(backup.Path);
         await using (var connection = await scratch.OpenAsync())
         {
             await TenantChanges.ApplyAsync(connection, 1);
-            await Sql.ExecAsync(connection, """ALTER TABLE billing."Charges" ADD CONSTRAINT charges_positive CHECK (amount > 1000000) NOT VALID""");
+            await Sql.ExecAsync(connection, $"ALTER TABLE {TableDump.QuoteName(table)} ADD CONSTRAINT restore_breaker CHECK ({check}) NOT VALID");
         }
 
         FolderTree.Change(folder);
@@ -27,11 +34,19 @@ public sealed class RestoreFailureTests(PostgresFixture fixture)
         var error = await RestoreScratch.RestoreFailsAsync(scratch.Request(backup));
 
         Assert.Equal(ErrorCode.DatabaseError, error.Code);
-        Assert.Contains("Charges", error.Message, StringComparison.Ordinal);
-        Assert.Contains("charges_positive", error.Message, StringComparison.Ordinal);
+        Assert.Contains(TableDump.ParseName(table).Table, error.Message, StringComparison.Ordinal);
+        Assert.Contains("restore_breaker", error.Message, StringComparison.Ordinal);
         await scratch.AssertUnchangedAsync(before);
         Assert.Equal(files, FolderTree.Of(folder));
         Assert.Empty(FolderTree.Siblings(folder));
+    }
+
+    /// <summary>The table with the highest ordinal in the archive's schema.json: the order a restore inserts in.</summary>
+    private static async Task<string> LastTableAsync(string archive)
+    {
+        using var schema = await ArchiveContents.JsonAsync(archive, "schema.json");
+        var last = schema.RootElement.GetProperty("tables").EnumerateArray().MaxBy(t => t.GetProperty("ordinal").GetInt32());
+        return $"{last.GetProperty("schema").GetString()}.{last.GetProperty("name").GetString()}";
     }
 
     [Fact]
@@ -74,31 +89,70 @@ public sealed class RestoreFailureTests(PostgresFixture fixture)
         await scratch.AssertUnchangedAsync(before);
     }
 
+    /// <summary>
+    /// How the archive is damaged. A flipped byte of zstd data can decode to the very same tar stream, which only the
+    /// file's own SHA-256 (sidecar or index) notices; without those, the damage must reach the content to be seen.
+    /// </summary>
+    public enum Damage
+    {
+        /// <summary>A byte in the middle of the compressed file; restored by id (sidecar and index know its SHA-256).</summary>
+        MiddleByte,
+
+        /// <summary>The same, with the <c>.sha256</c> file removed: the index still knows the SHA-256.</summary>
+        MiddleByteWithoutSidecar,
+
+        /// <summary>An uncompressed copy outside the repository, one byte of a data entry changed: only the manifest can tell.</summary>
+        DataEntryByte,
+
+        /// <summary>An uncompressed copy outside the repository whose first tar header claims an impossible size.</summary>
+        TarHeaderSize,
+    }
+
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task A_corrupt_archive_is_refused_before_the_database_is_touched(bool withoutChecksumFile)
+    [InlineData(Damage.MiddleByte)]
+    [InlineData(Damage.MiddleByteWithoutSidecar)]
+    [InlineData(Damage.DataEntryByte)]
+    [InlineData(Damage.TarHeaderSize)]
+    public async Task A_corrupt_archive_is_refused_before_the_database_is_touched(Damage damage)
     {
         await using var scratch = await RestoreScratch.CreateAsync(fixture);
-        var backup = await scratch.BackupAsync(1);
+        var uncompressed = damage is Damage.DataEntryByte or Damage.TarHeaderSize;
+        var backup = await scratch.BackupAsync(1, compression: uncompressed ? Compression.None : Compression.Zstd);
         await using (var connection = await scratch.OpenAsync())
         {
             await TenantChanges.ApplyAsync(connection, 1);
         }
 
+        var request = scratch.Request(backup);
         var archive = backup.Path;
-        if (withoutChecksumFile)
+        if (uncompressed)
         {
-            // Outside the repository, with no .sha256 and no index entry: only the archive's own manifest can tell.
             archive = Path.Combine(scratch.Folder(), Path.GetFileName(backup.Path));
             File.Copy(backup.Path, archive);
+            request = request with { BackupId = null, ArchivePath = archive };
         }
 
         var bytes = await File.ReadAllBytesAsync(archive);
-        bytes[bytes.Length / 2] ^= 0x5A;
+        switch (damage)
+        {
+            case Damage.MiddleByte or Damage.MiddleByteWithoutSidecar:
+                bytes[bytes.Length / 2] ^= 0x5A;
+                break;
+            case Damage.DataEntryByte:
+                bytes[bytes.AsSpan().IndexOf("Customer 1-25"u8) + 9] ^= 0x01; // "1-25" becomes "0-25"
+                break;
+            case Damage.TarHeaderSize:
+                "77777777777\0"u8.CopyTo(bytes.AsSpan(124)); // the size field of the first header: 8 GiB
+                break;
+        }
+
         await File.WriteAllBytesAsync(archive, bytes);
+        if (damage == Damage.MiddleByteWithoutSidecar)
+        {
+            File.Delete(archive + ".sha256");
+        }
+
         var before = await scratch.StateAsync();
-        var request = withoutChecksumFile ? scratch.Request(backup) with { BackupId = null, ArchivePath = archive } : scratch.Request(backup);
 
         var error = await RestoreScratch.RestoreFailsAsync(request);
 

@@ -58,7 +58,7 @@ internal sealed class RestoreScratch : IAsyncDisposable
 
     public Task<NpgsqlConnection> OpenAsync(string? database = null) => _fixture.OpenConnectionAsync(database ?? Database);
 
-    public Task<BackupInfo> BackupAsync(int tenant, IReadOnlyList<string>? includePaths = null) =>
+    public Task<BackupInfo> BackupAsync(int tenant, IReadOnlyList<string>? includePaths = null, Compression compression = Compression.Zstd) =>
         new BackupEngine().BackupAsync(
             new BackupRequest
             {
@@ -66,6 +66,8 @@ internal sealed class RestoreScratch : IAsyncDisposable
                 Tenant = tenant.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Repository = Repository,
                 IncludePaths = includePaths ?? [],
+                Compression = compression,
+                CompressionExplicit = true,
             },
             null,
             CancellationToken.None);
