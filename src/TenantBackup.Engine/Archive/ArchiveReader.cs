@@ -86,7 +86,7 @@ internal sealed class ArchiveReader : IAsyncDisposable
         }
 
         _current = new ArchiveEntryStream(this, entry.DataStream ?? Stream.Null, entry.Name, entry.Length);
-        return new ArchiveEntry(entry.Name, entry.Length, _current);
+        return new ArchiveEntry(entry.Name, entry.Length, entry.ModificationTime, _current);
     }
 
     /// <summary>Reads <paramref name="entry"/> as JSON; invalid or null JSON is an <see cref="ErrorCode.ArchiveCorrupt"/> error.</summary>
