@@ -109,7 +109,7 @@ public sealed partial class RestoreEngine
                 Database = context.Database,
                 Mode = context.Request.Mode,
                 KeyCollision = context.Request.KeyCollision,
-                PreRestoreBackup = !context.Request.NoPreBackup,
+                PreRestoreBackup = !context.Request.NoPreBackup && await session.TargetTenantHasRowsAsync(cancellationToken).ConfigureAwait(false),
                 Tables = tables,
                 Collisions = collisions,
                 Cycles = session.Cycles,
@@ -153,7 +153,7 @@ public sealed partial class RestoreEngine
             }
             catch
             {
-                files?.RollBack();
+                // The staged files are dropped with the FilesRestore; SwapIn undoes its own renames when it fails.
                 if (safety is not null)
                 {
                     await RemoveBackupAsync(context.Source.OpenRepository(), safety.Id).ConfigureAwait(false);

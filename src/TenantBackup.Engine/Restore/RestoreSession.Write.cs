@@ -171,10 +171,10 @@ internal sealed partial class RestoreSession
         {
             var triggers = await Db.QueryAsync(
                 _connection,
-                "SELECT tgname, tgenabled FROM pg_catalog.pg_trigger WHERE tgrelid = $1 AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname",
+                "SELECT tgname, tgenabled FROM pg_catalog.pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname",
                 r => (Name: r.GetString(0), Enabled: r.GetChar(1)),
                 cancellationToken,
-                Db.Param(table.Catalog.Oid)).ConfigureAwait(false);
+                Db.Param(table.SqlName)).ConfigureAwait(false);
             foreach (var (name, enabled) in triggers)
             {
                 await ExecuteAsync($"ALTER TABLE {table.SqlName} DISABLE TRIGGER {Sql.Ident(name)}", cancellationToken).ConfigureAwait(false);

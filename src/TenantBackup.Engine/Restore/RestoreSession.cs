@@ -113,6 +113,16 @@ internal sealed partial class RestoreSession : IAsyncDisposable
         return CheckModeAndCycles();
     }
 
+    /// <summary>True when the target tenant has a root row or rows in a direct table: then a safety backup is taken first.</summary>
+    public async Task<bool> TargetTenantHasRowsAsync(CancellationToken cancellationToken)
+    {
+        var anchors = Scope.Tables.Where(t => t.Kind != ScopeKind.Indirect).ToList();
+        return anchors.Count > 0 && await Db.ScalarAsync<bool>(
+            _connection,
+            "SELECT " + string.Join(" OR ", anchors.Select(t => $"EXISTS (SELECT 1 FROM {t.Table.SqlName} t0 WHERE {t.FilterSql})")),
+            cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The archive's tables the request selects, with a clear error for a pattern that matches none.</summary>
     private List<Archive.SchemaDocument.SchemaTable> SelectTables()
     {
