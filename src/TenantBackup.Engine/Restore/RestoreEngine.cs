@@ -267,7 +267,7 @@ public sealed partial class RestoreEngine
 
     private static string CollisionMessage(KeyCollisionInfo collision) => collision.Surrogate
         ? $"{collision.Count} key(s) of {collision.Table} ({string.Join(", ", collision.Columns)}) are used by other tenants (e.g. {string.Join(", ", collision.Examples)}); " +
-            "-KeyCollision Fail refuses to give them new values. Use -KeyCollision Remap to renumber them."
+            "-KeyCollision Fail / --key-collision fail refuses to give them new values; -KeyCollision Remap / --key-collision remap renumbers them."
         : $"{collision.Count} row(s) of {collision.Table} have a ({string.Join(", ", collision.Columns)}) that another tenant already uses " +
             $"(e.g. {string.Join(", ", collision.Examples)}); such natural keys cannot be renumbered. Change them in the target, or restore into another database.";
 
@@ -276,7 +276,7 @@ public sealed partial class RestoreEngine
         if (string.IsNullOrEmpty(request.BackupId) == string.IsNullOrEmpty(request.ArchivePath))
         {
             throw new TenantBackupException(
-                ErrorCode.InvalidArgument, "Name the backup to restore by its id (-Id) or its archive file (-Path), not both.", "BackupId");
+                ErrorCode.InvalidArgument, "Name the backup to restore by its id (-Id) or by its archive file (-Path): one of the two. The CLI takes either as its argument.", "BackupId");
         }
 
         if (request.TargetTenant is { Length: 0 })
@@ -291,7 +291,7 @@ public sealed partial class RestoreEngine
 
         if (request.SkipFiles && request.FilesPath is not null)
         {
-            throw new TenantBackupException(ErrorCode.InvalidArgument, "-SkipFiles and -FilesPath contradict each other; give one.", "FilesPath");
+            throw new TenantBackupException(ErrorCode.InvalidArgument, "-SkipFiles / --skip-files and -FilesPath / --files-path contradict each other; give one.", "FilesPath");
         }
     }
 }

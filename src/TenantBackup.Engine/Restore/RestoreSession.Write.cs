@@ -201,7 +201,7 @@ internal sealed partial class RestoreSession
             throw new TenantBackupException(
                 ErrorCode.DatabaseError,
                 $"Restoring {name} failed: {e.MessageText}{constraint}.{detail} The restore was rolled back; nothing was changed. " +
-                "Fix the target (or leave the table out with -ExcludeTable) and run it again.",
+                "Fix the target (or leave the table out with -ExcludeTable / --exclude-table) and run it again.",
                 name,
                 e);
         }
