@@ -57,17 +57,36 @@ public sealed partial class RestoreEngine
                     progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
                     await TenantLock.AcquireExclusiveAsync(connection, column, targetTenant, request.LockTimeout, cancellationToken).ConfigureAwait(false);
                     var context = new Context(request, source, targetTenant, fileTargets, database, startedAt, watch);
-                    var run = planOnly
-                        ? new Run(await PlanInTransactionAsync(connection, context, progress, cancellationToken).ConfigureAwait(false), null)
-                        : new Run(null, await RestoreAndRecordAsync(connection, context, progress, cancellationToken).ConfigureAwait(false));
-                    await TenantLock.ReleaseExclusiveAsync(connection, column, targetTenant, CancellationToken.None).ConfigureAwait(false);
-                    return run;
+                    try
+                    {
+                        return planOnly
+                            ? new Run(await PlanInTransactionAsync(connection, context, progress, cancellationToken).ConfigureAwait(false), null)
+                            : new Run(null, await RestoreAndRecordAsync(connection, context, progress, cancellationToken).ConfigureAwait(false));
+                    }
+                    finally
+                    {
+                        // Released here, not left to the pool: a pooled session would hold it until its next use.
+                        await ReleaseLockAsync(connection, column, targetTenant).ConfigureAwait(false);
+                    }
                 }
             }
             catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
             {
                 throw PostgresErrors.Map(e, database);
             }
+        }
+    }
+
+    private async Task ReleaseLockAsync(NpgsqlConnection connection, string column, string tenant)
+    {
+        try
+        {
+            await TenantLock.ReleaseExclusiveAsync(connection, column, tenant, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            // A broken connection: the server ends the session, and the lock with it.
+            _logger.LogDebug("Could not release the tenant lock explicitly: {Message}", e.Message);
         }
     }
 
