@@ -62,4 +62,10 @@ public sealed class BackupInfo
 
     /// <summary>Outcome of the last verification.</summary>
     public string? LastVerifyResult { get; init; }
+
+    /// <summary>How often this backup has been restored (the index keeps each restore's details).</summary>
+    public int RestoreCount { get; init; }
+
+    /// <summary>When it was last restored, if ever.</summary>
+    public DateTimeOffset? LastRestoredAt { get; init; }
 }

@@ -134,6 +134,8 @@ public sealed class BackupRepository
         Message = entry.Message,
         LastVerifiedAt = entry.LastVerifiedAt,
         LastVerifyResult = entry.LastVerifyResult,
+        RestoreCount = entry.Restores?.Count ?? 0,
+        LastRestoredAt = entry.Restores?.Max(r => (DateTimeOffset?)r.RestoredAt),
     };
 
     /// <summary>Reads the index as it is now; a repository without one has no backups yet.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Npgsql;
 using TenantBackup.Tests.FrontEnds;
 using TenantBackup.Tests.Infrastructure;
@@ -34,6 +35,14 @@ public sealed class CliRestoreTests(PostgresFixture fixture)
             Assert.Equal("2", json.RootElement.GetProperty("targetTenant").GetString());
             Assert.Equal(TestSchema.TotalRows(2) - 1, json.RootElement.GetProperty("inserted").GetInt64()); // the root row is updated, not inserted
             undoId = json.RootElement.GetProperty("preRestoreBackupId").GetString()!;
+        }
+
+        var list = await CliProcess.RunAsync(["list", "--repository", folder.Path, "--tenant", "2", "--json"]);
+        using (var listJson = ParseStdout(list))
+        {
+            var restoredEntry = listJson.RootElement.EnumerateArray().Single(e => e.GetProperty("id").GetString() == id);
+            Assert.Equal(1, restoredEntry.GetProperty("restoreCount").GetInt32());
+            Assert.Equal(JsonValueKind.String, restoredEntry.GetProperty("lastRestoredAt").ValueKind);
         }
 
         var undo = await CliProcess.RunAsync(
