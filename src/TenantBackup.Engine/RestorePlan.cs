@@ -78,7 +78,8 @@ public sealed class KeyCollisionInfo
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{Table} ({string.Join(", ", Columns)}): {Count} value(s) already used by other tenants, e.g. {string.Join(", ", Examples)} -> {Resolution}";
+        $"{Table} ({string.Join(", ", Columns)}): {Count} value(s) already used by other tenants, " +
+        $"e.g. {string.Join(", ", Examples)} -> {Resolution}";
 }
 
 /// <summary>What a restore would do (<c>-WhatIf</c> / <c>--dry-run</c>); computing it changes nothing.</summary>

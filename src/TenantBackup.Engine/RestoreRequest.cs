@@ -26,7 +26,9 @@ public enum KeyCollisionAction
 /// <summary>What to restore and where: everything <c>RestoreEngine</c> needs, built by a front end.</summary>
 public sealed record RestoreRequest
 {
-    /// <summary>Npgsql connection string of the target database; may omit what the <c>PG*</c> variables and <c>~/.pgpass</c> supply.</summary>
+    /// <summary>
+    /// Npgsql connection string of the target database; may omit what the <c>PG*</c> variables and <c>~/.pgpass</c> supply.
+    /// </summary>
     public required string ConnectionString { get; init; }
 
     /// <summary>The backup's id in the repository's index; give this or <see cref="ArchivePath"/>.</summary>
@@ -53,7 +55,10 @@ public sealed record RestoreRequest
     /// <summary>Disable user triggers of the restored tables while rows are written (foreign keys stay checked).</summary>
     public bool DisableTriggers { get; init; }
 
-    /// <summary>Wildcards (<c>*</c>, <c>?</c>) of the archive's tables to restore, matched against <c>table</c> and <c>schema.table</c>; empty restores all.</summary>
+    /// <summary>
+    /// Wildcards (<c>*</c>, <c>?</c>) of the archive's tables to restore, matched against <c>table</c> and <c>schema.table</c>;
+    /// empty restores all.
+    /// </summary>
     public IReadOnlyList<string> IncludeTables { get; init; } = [];
 
     /// <summary>Wildcards of the archive's tables to leave out.</summary>

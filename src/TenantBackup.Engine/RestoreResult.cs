@@ -43,7 +43,10 @@ public sealed class RestoreResult
     /// <summary>How restored rows met the current ones.</summary>
     public required RestoreMode Mode { get; init; }
 
-    /// <summary>The safety backup of the target tenant taken first; restoring it undoes this restore. Null when skipped or when the tenant had no rows.</summary>
+    /// <summary>
+    /// The safety backup of the target tenant taken first; restoring it undoes this restore. Null when skipped or when the tenant had
+    /// no rows.
+    /// </summary>
     public string? PreRestoreBackupId { get; init; }
 
     /// <summary>When the restore started (UTC).</summary>

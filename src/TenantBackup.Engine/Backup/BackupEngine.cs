@@ -22,7 +22,8 @@ public sealed class BackupEngine
     public BackupEngine(ILogger? logger = null) => _logger = logger ?? NullLogger.Instance;
 
     /// <summary>Backs up the tenant named in <paramref name="request"/>, returning the new index entry.</summary>
-    public async Task<BackupInfo> BackupAsync(BackupRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    public async Task<BackupInfo> BackupAsync(
+        BackupRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         Validate(request);
         var compression = ChooseCompression(request);
@@ -62,7 +63,9 @@ public sealed class BackupEngine
             progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
             if (!request.TenantLockHeld)
             {
-                await TenantLock.AcquireSharedAsync(connection, request.TenantColumn, request.Tenant, request.LockTimeout, cancellationToken).ConfigureAwait(false);
+                await TenantLock.AcquireSharedAsync(
+                        connection, request.TenantColumn, request.Tenant, request.LockTimeout, cancellationToken)
+                    .ConfigureAwait(false);
             }
 
             var snapshot = await TenantSnapshot.BeginAsync(connection, request, cancellationToken).ConfigureAwait(false);
@@ -72,7 +75,11 @@ public sealed class BackupEngine
                 var scope = await snapshot.ResolveScopeAsync(cancellationToken).ConfigureAwait(false);
                 _logger.LogInformation(
                     "Tenant {Column} = {Tenant}: {Tables} tables in scope, root {Root}, {Cycles} FK cycles",
-                    request.TenantColumn, request.Tenant, scope.Tables.Count, scope.Root?.Table.QualifiedName ?? "(none)", scope.Cycles.Count);
+                    request.TenantColumn,
+                    request.Tenant,
+                    scope.Tables.Count,
+                    scope.Root?.Table.QualifiedName ?? "(none)",
+                    scope.Cycles.Count);
 
                 var createdAt = DateTimeOffset.UtcNow;
                 var id = Ids.NewId(createdAt);
@@ -83,11 +90,13 @@ public sealed class BackupEngine
                 long bytes;
                 try
                 {
-                    var written = await export.WriteAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken).ConfigureAwait(false);
+                    var written = await export.WriteAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken)
+                        .ConfigureAwait(false);
                     await snapshot.EndAsync(cancellationToken).ConfigureAwait(false);
                     if (!request.TenantLockHeld)
                     {
-                        await TenantLock.ReleaseSharedAsync(connection, request.TenantColumn, request.Tenant, cancellationToken).ConfigureAwait(false);
+                        await TenantLock.ReleaseSharedAsync(connection, request.TenantColumn, request.Tenant, cancellationToken)
+                            .ConfigureAwait(false);
                     }
 
                     entry = await export.PublishAsync(written, metadata, scope, cancellationToken).ConfigureAwait(false);
@@ -115,7 +124,8 @@ public sealed class BackupEngine
         var slug = new string(tenant.ToLowerInvariant().Select(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') ? c : '-').ToArray());
         slug = string.Join('-', slug.Split('-', StringSplitOptions.RemoveEmptyEntries));
         slug = slug.Length > 40 ? slug[..40].TrimEnd('-') : slug;
-        return $"tenant-{(slug.Length == 0 ? "x" : slug)}-{createdAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Ids.Short(id)}{CompressionStreams.Extension(compression)}";
+        return $"tenant-{(slug.Length == 0 ? "x" : slug)}-{createdAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-" +
+            $"{Ids.Short(id)}{CompressionStreams.Extension(compression)}";
     }
 
     private static void Validate(BackupRequest request)
@@ -127,7 +137,8 @@ public sealed class BackupEngine
 
         if (string.IsNullOrWhiteSpace(request.TenantColumn))
         {
-            throw new TenantBackupException(ErrorCode.InvalidArgument, "The tenant column name is empty (-TenantColumn / --tenant-column).", "TenantColumn");
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument, "The tenant column name is empty (-TenantColumn / --tenant-column).", "TenantColumn");
         }
 
         if (request.LockTimeout < TimeSpan.Zero)
@@ -137,7 +148,8 @@ public sealed class BackupEngine
 
         foreach (var path in request.IncludePaths.Where(p => !Directory.Exists(p)))
         {
-            throw new TenantBackupException(ErrorCode.InvalidArgument, $"The folder '{path}' given with -IncludePath / --include-path does not exist.", path);
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument, $"The folder '{path}' given with -IncludePath / --include-path does not exist.", path);
         }
     }
 
@@ -158,7 +170,9 @@ public sealed class BackupEngine
                 "Compression");
         }
 
-        _logger.LogWarning("libzstd cannot be loaded ({Reason}); writing a gzip archive instead. Install libzstd for zstd archives.", ZstdNative.UnavailableReason);
+        _logger.LogWarning(
+            "libzstd cannot be loaded ({Reason}); writing a gzip archive instead. Install libzstd for zstd archives.",
+            ZstdNative.UnavailableReason);
         return Compression.Gzip;
     }
 }

@@ -10,27 +10,35 @@ internal static class TenantLock
 {
     private const string KeyArgs = "pg_catalog.hashtext('tenantbackup'), pg_catalog.hashtext($1 || ':' || $2)";
 
-    /// <summary>Takes the shared, session-level lock, waiting up to <paramref name="timeout"/>; the caller releases it or closes the session.</summary>
-    public static Task AcquireSharedAsync(NpgsqlConnection connection, string column, string tenant, TimeSpan timeout, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Takes the shared, session-level lock, waiting up to <paramref name="timeout"/>; the caller releases it or closes the session.
+    /// </summary>
+    public static Task AcquireSharedAsync(
+        NpgsqlConnection connection, string column, string tenant, TimeSpan timeout, CancellationToken cancellationToken) =>
         AcquireAsync(connection, $"SELECT pg_catalog.pg_advisory_lock_shared({KeyArgs})", column, tenant, timeout, cancellationToken);
 
     /// <summary>Releases the shared lock taken by <see cref="AcquireSharedAsync"/>.</summary>
     public static Task ReleaseSharedAsync(NpgsqlConnection connection, string column, string tenant, CancellationToken cancellationToken) =>
-        Db.ExecuteAsync(connection, $"SELECT pg_catalog.pg_advisory_unlock_shared({KeyArgs})", cancellationToken, Db.Param(column), Db.Param(tenant));
+        Db.ExecuteAsync(
+            connection, $"SELECT pg_catalog.pg_advisory_unlock_shared({KeyArgs})", cancellationToken, Db.Param(column), Db.Param(tenant));
 
     /// <summary>Takes the exclusive, session-level lock (a restore), waiting up to <paramref name="timeout"/>.</summary>
-    public static Task AcquireExclusiveAsync(NpgsqlConnection connection, string column, string tenant, TimeSpan timeout, CancellationToken cancellationToken) =>
+    public static Task AcquireExclusiveAsync(
+        NpgsqlConnection connection, string column, string tenant, TimeSpan timeout, CancellationToken cancellationToken) =>
         AcquireAsync(connection, $"SELECT pg_catalog.pg_advisory_lock({KeyArgs})", column, tenant, timeout, cancellationToken);
 
     /// <summary>Releases the exclusive lock taken by <see cref="AcquireExclusiveAsync"/>.</summary>
-    public static Task ReleaseExclusiveAsync(NpgsqlConnection connection, string column, string tenant, CancellationToken cancellationToken) =>
-        Db.ExecuteAsync(connection, $"SELECT pg_catalog.pg_advisory_unlock({KeyArgs})", cancellationToken, Db.Param(column), Db.Param(tenant));
+    public static Task ReleaseExclusiveAsync(
+        NpgsqlConnection connection, string column, string tenant, CancellationToken cancellationToken) =>
+        Db.ExecuteAsync(
+            connection, $"SELECT pg_catalog.pg_advisory_unlock({KeyArgs})", cancellationToken, Db.Param(column), Db.Param(tenant));
 
     private static async Task AcquireAsync(
         NpgsqlConnection connection, string sql, string column, string tenant, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var milliseconds = Math.Max(1, (long)timeout.TotalMilliseconds);
-        await Db.ExecuteAsync(connection, "SELECT pg_catalog.set_config('lock_timeout', $1, false)", cancellationToken, Db.Param($"{milliseconds}ms"))
+        await Db.ExecuteAsync(
+                connection, "SELECT pg_catalog.set_config('lock_timeout', $1, false)", cancellationToken, Db.Param($"{milliseconds}ms"))
             .ConfigureAwait(false);
         try
         {
@@ -47,10 +55,12 @@ internal static class TenantLock
                 e);
         }
 
-        await Db.ExecuteAsync(connection, "SELECT pg_catalog.set_config('lock_timeout', '0', false)", cancellationToken).ConfigureAwait(false);
+        await Db.ExecuteAsync(connection, "SELECT pg_catalog.set_config('lock_timeout', '0', false)", cancellationToken)
+            .ConfigureAwait(false);
     }
 
-    private static async Task<string> HoldersAsync(NpgsqlConnection connection, string column, string tenant, CancellationToken cancellationToken)
+    private static async Task<string> HoldersAsync(
+        NpgsqlConnection connection, string column, string tenant, CancellationToken cancellationToken)
     {
         // pg_locks shows a two-key advisory lock as classid = key1, objid = key2, objsubid = 2.
         const string sql = """
@@ -62,7 +72,12 @@ internal static class TenantLock
         try
         {
             var rows = await Db.QueryAsync(
-                connection, sql, r => $"pid {r.GetInt32(0)} ({r.GetString(1)}, user {r.GetString(2)}, {r.GetString(3)})", cancellationToken, Db.Param(column), Db.Param(tenant))
+                connection,
+                sql,
+                r => $"pid {r.GetInt32(0)} ({r.GetString(1)}, user {r.GetString(2)}, {r.GetString(3)})",
+                cancellationToken,
+                Db.Param(column),
+                Db.Param(tenant))
                 .ConfigureAwait(false);
             return rows.Count == 0 ? "" : " (held by " + string.Join(", ", rows) + ")";
         }

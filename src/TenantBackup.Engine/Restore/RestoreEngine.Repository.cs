@@ -8,8 +8,11 @@ namespace TenantBackup.Engine.Restore;
 // The restore's traces in the repository: the safety backup taken first, and the history entry written last.
 public sealed partial class RestoreEngine
 {
-    /// <summary>The target tenant's current rows (and files), as a <c>pre-restore</c> backup; none when the tenant has no rows yet.</summary>
-    private async Task<BackupInfo?> SafetyBackupAsync(Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// The target tenant's current rows (and files), as a <c>pre-restore</c> backup; none when the tenant has no rows yet.
+    /// </summary>
+    private async Task<BackupInfo?> SafetyBackupAsync(
+        Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         progress?.Report(new ProgressEvent("pre-backup", null, 0, 0, 0, 0));
         var metadata = context.Source.Metadata;
@@ -31,7 +34,8 @@ public sealed partial class RestoreEngine
         try
         {
             var info = await new BackupEngine(_logger).BackupAsync(request, null, cancellationToken).ConfigureAwait(false);
-            _logger.LogInformation("Safety backup {Id} of tenant {Tenant} taken before the restore: {Path}", info.Id, context.TargetTenant, info.Path);
+            _logger.LogInformation(
+                "Safety backup {Id} of tenant {Tenant} taken before the restore: {Path}", info.Id, context.TargetTenant, info.Path);
             return info;
         }
         catch (TenantBackupException e) when (e.Code == ErrorCode.TenantNotFound)
@@ -79,7 +83,8 @@ public sealed partial class RestoreEngine
                 CancellationToken.None).ConfigureAwait(false);
             if (!found)
             {
-                _logger.LogWarning("Backup {Id} is not in the index of {Repository}, so the restore is not recorded in its history", id, repository.Root);
+                _logger.LogWarning(
+                    "Backup {Id} is not in the index of {Repository}, so the restore is not recorded in its history", id, repository.Root);
             }
         }
         catch (TenantBackupException e)

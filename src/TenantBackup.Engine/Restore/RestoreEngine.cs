@@ -18,15 +18,20 @@ public sealed partial class RestoreEngine
     /// <summary>Creates the engine; the logger receives the steps of each run.</summary>
     public RestoreEngine(ILogger? logger = null) => _logger = logger ?? NullLogger.Instance;
 
-    /// <summary>What <see cref="RestoreAsync"/> would do with <paramref name="request"/>. It stages the rows to count them, then rolls back: nothing changes.</summary>
-    public async Task<RestorePlan> PlanAsync(RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// What <see cref="RestoreAsync"/> would do with <paramref name="request"/>. It stages the rows to count them, then rolls back:
+    /// nothing changes.
+    /// </summary>
+    public async Task<RestorePlan> PlanAsync(
+        RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         var run = await RunAsync(request, planOnly: true, progress, cancellationToken).ConfigureAwait(false);
         return run.Plan!;
     }
 
     /// <summary>Restores the backup named in <paramref name="request"/> and returns what was done.</summary>
-    public async Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    public async Task<RestoreResult> RestoreAsync(
+        RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         var run = await RunAsync(request, planOnly: false, progress, cancellationToken).ConfigureAwait(false);
         return run.Result!;
@@ -34,7 +39,8 @@ public sealed partial class RestoreEngine
 
     private sealed record Run(RestorePlan? Plan, RestoreResult? Result);
 
-    private async Task<Run> RunAsync(RestoreRequest request, bool planOnly, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    private async Task<Run> RunAsync(
+        RestoreRequest request, bool planOnly, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         Validate(request);
         var startedAt = DateTimeOffset.UtcNow;
@@ -55,13 +61,16 @@ public sealed partial class RestoreEngine
                 {
                     var column = source.Metadata.Tenant.Column;
                     progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
-                    await TenantLock.AcquireExclusiveAsync(connection, column, targetTenant, request.LockTimeout, cancellationToken).ConfigureAwait(false);
+                    await TenantLock.AcquireExclusiveAsync(connection, column, targetTenant, request.LockTimeout, cancellationToken)
+                        .ConfigureAwait(false);
                     var context = new Context(request, source, targetTenant, fileTargets, database, startedAt, watch);
                     try
                     {
                         return planOnly
-                            ? new Run(await PlanInTransactionAsync(connection, context, progress, cancellationToken).ConfigureAwait(false), null)
-                            : new Run(null, await RestoreAndRecordAsync(connection, context, progress, cancellationToken).ConfigureAwait(false));
+                            ? new Run(
+                                await PlanInTransactionAsync(connection, context, progress, cancellationToken).ConfigureAwait(false), null)
+                            : new Run(
+                                null, await RestoreAndRecordAsync(connection, context, progress, cancellationToken).ConfigureAwait(false));
                     }
                     finally
                     {
@@ -103,7 +112,9 @@ public sealed partial class RestoreEngine
     private static async Task<RestorePlan> PlanInTransactionAsync(
         NpgsqlConnection connection, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
-        var session = await RestoreSession.BeginAsync(connection, context.Request, context.Source, context.TargetTenant, cancellationToken).ConfigureAwait(false);
+        var session = await RestoreSession.BeginAsync(
+                connection, context.Request, context.Source, context.TargetTenant, cancellationToken)
+            .ConfigureAwait(false);
         await using (session.ConfigureAwait(false))
         {
             var problems = (await session.PrepareAsync(cancellationToken).ConfigureAwait(false)).Select(p => p.Message).ToList();
@@ -128,7 +139,8 @@ public sealed partial class RestoreEngine
                 Database = context.Database,
                 Mode = context.Request.Mode,
                 KeyCollision = context.Request.KeyCollision,
-                PreRestoreBackup = !context.Request.NoPreBackup && await session.TargetTenantHasRowsAsync(cancellationToken).ConfigureAwait(false),
+                PreRestoreBackup = !context.Request.NoPreBackup
+                    && await session.TargetTenantHasRowsAsync(cancellationToken).ConfigureAwait(false),
                 Tables = tables,
                 Collisions = collisions,
                 Cycles = session.Cycles,
@@ -159,11 +171,15 @@ public sealed partial class RestoreEngine
     {
         var restoreId = Ids.NewId(context.StartedAt);
         using var files = context.FileTargets.Count == 0 ? null : new FilesRestore(context.FileTargets, restoreId);
-        var session = await RestoreSession.BeginAsync(connection, context.Request, context.Source, context.TargetTenant, cancellationToken).ConfigureAwait(false);
+        var session = await RestoreSession.BeginAsync(
+                connection, context.Request, context.Source, context.TargetTenant, cancellationToken)
+            .ConfigureAwait(false);
         await using (session.ConfigureAwait(false))
         {
             await StageAndCheckAsync(session, files, context, progress, cancellationToken).ConfigureAwait(false);
-            var safety = context.Request.NoPreBackup ? null : await SafetyBackupAsync(context, progress, cancellationToken).ConfigureAwait(false);
+            var safety = context.Request.NoPreBackup
+                ? null
+                : await SafetyBackupAsync(context, progress, cancellationToken).ConfigureAwait(false);
             try
             {
                 await session.WriteAsync(progress, cancellationToken).ConfigureAwait(false);
@@ -185,7 +201,11 @@ public sealed partial class RestoreEngine
             var tables = session.Tables.Select(t => t.ToResult()).ToList();
             _logger.LogInformation(
                 "Restored backup {Id} into tenant {Tenant} ({Mode}): {Rows} rows in {Seconds:0.0} s",
-                context.Source.Metadata.Id, context.TargetTenant, context.Request.Mode, tables.Sum(t => t.Inserted + t.Updated), context.Watch.Elapsed.TotalSeconds);
+                context.Source.Metadata.Id,
+                context.TargetTenant,
+                context.Request.Mode,
+                tables.Sum(t => t.Inserted + t.Updated),
+                context.Watch.Elapsed.TotalSeconds);
             progress?.Report(new ProgressEvent("done", null, tables.Count, tables.Count, tables.Sum(t => t.Inserted + t.Updated), 0));
             return new RestoreResult
             {
@@ -205,9 +225,15 @@ public sealed partial class RestoreEngine
         }
     }
 
-    /// <summary>Every check that can refuse the restore, with the archive's rows staged and remapped; nothing of the tenant's is touched yet.</summary>
+    /// <summary>
+    /// Every check that can refuse the restore, with the archive's rows staged and remapped; nothing of the tenant's is touched yet.
+    /// </summary>
     private static async Task StageAndCheckAsync(
-        RestoreSession session, FilesRestore? files, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+        RestoreSession session,
+        FilesRestore? files,
+        Context context,
+        IProgress<ProgressEvent>? progress,
+        CancellationToken cancellationToken)
     {
         var problems = await session.PrepareAsync(cancellationToken).ConfigureAwait(false);
         if (problems.Count > 0)
@@ -226,13 +252,15 @@ public sealed partial class RestoreEngine
         var refused = collisions.Where(c => c.Resolution == "refuse").ToList();
         if (refused.Count > 0)
         {
-            throw new TenantBackupException(ErrorCode.KeyCollision, string.Join(" ", refused.Select(CollisionMessage)) + " Nothing was changed.", refused);
+            throw new TenantBackupException(
+                ErrorCode.KeyCollision, string.Join(" ", refused.Select(CollisionMessage)) + " Nothing was changed.", refused);
         }
 
         var missing = await session.CheckReferencesAsync(cancellationToken).ConfigureAwait(false);
         if (missing.Count > 0)
         {
-            throw new TenantBackupException(ErrorCode.ScopeError, string.Join(" ", missing) + " Nothing was changed.", context.TargetTenant);
+            throw new TenantBackupException(
+                ErrorCode.ScopeError, string.Join(" ", missing) + " Nothing was changed.", context.TargetTenant);
         }
     }
 
@@ -240,7 +268,8 @@ public sealed partial class RestoreEngine
     /// Commits, with the files already swapped in. If COMMIT fails the files go back; the server may still have
     /// committed before the connection broke, so the safety backup stays and the error says so.
     /// </summary>
-    private async Task CommitAsync(RestoreSession session, FilesRestore? files, Context context, string? safetyId, CancellationToken cancellationToken)
+    private async Task CommitAsync(
+        RestoreSession session, FilesRestore? files, Context context, string? safetyId, CancellationToken cancellationToken)
     {
         try
         {
@@ -251,8 +280,9 @@ public sealed partial class RestoreEngine
             files?.RollBack();
             throw new TenantBackupException(
                 ErrorCode.ConnectionFailed,
-                $"The restore's COMMIT failed ({e.Message}); if the connection broke, whether the server committed is unknown. Check the tenant's rows; " +
-                $"the tenant files were put back as they were{(safetyId is null ? "" : $", and backup {safetyId} holds the tenant as it was before")}.",
+                $"The restore's COMMIT failed ({e.Message}); if the connection broke, whether the server committed is unknown. " +
+                "Check the tenant's rows; the tenant files were put back as they were" +
+                $"{(safetyId is null ? "" : $", and backup {safetyId} holds the tenant as it was before")}.",
                 context.Database,
                 e);
         }
@@ -276,8 +306,10 @@ public sealed partial class RestoreEngine
         {
             throw new TenantBackupException(
                 ErrorCode.InvalidArgument,
-                $"The backup holds tenant files from {string.Join(", ", roots.Select(r => r.Source))}, and putting them back there would overwrite tenant " +
-                $"{source.Metadata.Tenant.Value}'s files. Say where tenant {targetTenant}'s files go with -FilesPath / --files-path, or leave them out with -SkipFiles / --skip-files.",
+                $"The backup holds tenant files from {string.Join(", ", roots.Select(r => r.Source))}, " +
+                $"and putting them back there would overwrite tenant {source.Metadata.Tenant.Value}'s files. " +
+                $"Say where tenant {targetTenant}'s files go with -FilesPath / --files-path, " +
+                "or leave them out with -SkipFiles / --skip-files.",
                 "FilesPath");
         }
 
@@ -285,22 +317,28 @@ public sealed partial class RestoreEngine
     }
 
     private static string CollisionMessage(KeyCollisionInfo collision) => collision.Surrogate
-        ? $"{collision.Count} key(s) of {collision.Table} ({string.Join(", ", collision.Columns)}) are used by other tenants (e.g. {string.Join(", ", collision.Examples)}); " +
-            "-KeyCollision Fail / --key-collision fail refuses to give them new values; -KeyCollision Remap / --key-collision remap renumbers them."
-        : $"{collision.Count} row(s) of {collision.Table} have a ({string.Join(", ", collision.Columns)}) that another tenant already uses " +
-            $"(e.g. {string.Join(", ", collision.Examples)}); such natural keys cannot be renumbered. Change them in the target, or restore into another database.";
+        ? $"{collision.Count} key(s) of {collision.Table} ({string.Join(", ", collision.Columns)}) are used by other tenants " +
+            $"(e.g. {string.Join(", ", collision.Examples)}); -KeyCollision Fail / --key-collision fail refuses to give them new values; " +
+            "-KeyCollision Remap / --key-collision remap renumbers them."
+        : $"{collision.Count} row(s) of {collision.Table} have a ({string.Join(", ", collision.Columns)}) " +
+            $"that another tenant already uses (e.g. {string.Join(", ", collision.Examples)}); such natural keys cannot be renumbered. " +
+            "Change them in the target, or restore into another database.";
 
     private static void Validate(RestoreRequest request)
     {
         if (string.IsNullOrEmpty(request.BackupId) == string.IsNullOrEmpty(request.ArchivePath))
         {
             throw new TenantBackupException(
-                ErrorCode.InvalidArgument, "Name the backup to restore by its id (-Id) or by its archive file (-Path): one of the two. The CLI takes either as its argument.", "BackupId");
+                ErrorCode.InvalidArgument,
+                "Name the backup to restore by its id (-Id) or by its archive file (-Path): one of the two. " +
+                "The CLI takes either as its argument.",
+                "BackupId");
         }
 
         if (request.TargetTenant is { Length: 0 })
         {
-            throw new TenantBackupException(ErrorCode.InvalidArgument, "The target tenant value is empty (-TargetTenant / --target-tenant).", "TargetTenant");
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument, "The target tenant value is empty (-TargetTenant / --target-tenant).", "TargetTenant");
         }
 
         if (request.LockTimeout < TimeSpan.Zero)
@@ -310,7 +348,10 @@ public sealed partial class RestoreEngine
 
         if (request.SkipFiles && request.FilesPath is not null)
         {
-            throw new TenantBackupException(ErrorCode.InvalidArgument, "-SkipFiles / --skip-files and -FilesPath / --files-path contradict each other; give one.", "FilesPath");
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument,
+                "-SkipFiles / --skip-files and -FilesPath / --files-path contradict each other; give one.",
+                "FilesPath");
         }
     }
 }

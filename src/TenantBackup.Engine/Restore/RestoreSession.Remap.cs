@@ -25,7 +25,9 @@ internal sealed partial class RestoreSession
         {
             var key = Sql.Ident(table.SurrogateKey!);
             var type = table.Catalog.Column(table.SurrogateKey!).Type;
-            await ExecuteAsync($"CREATE TEMP TABLE {table.MapName} (old {type} PRIMARY KEY, new {type}) ON COMMIT DROP", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(
+                $"CREATE TEMP TABLE {table.MapName} (old {type} PRIMARY KEY, new {type}) ON COMMIT DROP",
+                cancellationToken).ConfigureAwait(false);
             table.Remapped = await ExecuteAsync(
                 $"INSERT INTO {table.MapName} (old) SELECT s.{key} FROM {table.StageName} s " +
                 $"WHERE EXISTS (SELECT 1 FROM {table.SqlName} t0 WHERE t0.{key} = s.{key} AND NOT ({table.Target.FilterSql}))",
@@ -36,7 +38,14 @@ internal sealed partial class RestoreSession
             }
 
             var refuse = _request.KeyCollision == KeyCollisionAction.Fail;
-            collisions.Add(await CollisionAsync(table, [table.SurrogateKey!], true, table.Remapped, $"SELECT old::text FROM {table.MapName} ORDER BY old", refuse, cancellationToken)
+            collisions.Add(await CollisionAsync(
+                    table,
+                    [table.SurrogateKey!],
+                    true,
+                    table.Remapped,
+                    $"SELECT old::text FROM {table.MapName} ORDER BY old",
+                    refuse,
+                    cancellationToken)
                 .ConfigureAwait(false));
             if (!refuse)
             {
@@ -58,7 +67,9 @@ internal sealed partial class RestoreSession
         return collisions;
     }
 
-    /// <summary>The tenant column of direct tables, the root row's key, and other references to the root row take the target tenant.</summary>
+    /// <summary>
+    /// The tenant column of direct tables, the root row's key, and other references to the root row take the target tenant.
+    /// </summary>
     private async Task RemapTenantAsync(CancellationToken cancellationToken)
     {
         var root = Scope.Root;
@@ -93,7 +104,8 @@ internal sealed partial class RestoreSession
             {
                 var type = table.Catalog.Column(column).Type;
                 await ExecuteAsync(
-                    $"UPDATE {table.StageName} SET {Sql.Ident(column)} = {TargetValue(type)} WHERE {Sql.Ident(column)} = {SourceValue(type)}",
+                    $"UPDATE {table.StageName} SET {Sql.Ident(column)} = {TargetValue(type)} " +
+                    $"WHERE {Sql.Ident(column)} = {SourceValue(type)}",
                     cancellationToken).ConfigureAwait(false);
             }
         }
@@ -113,7 +125,9 @@ internal sealed partial class RestoreSession
                 .FirstOrDefault();
     }
 
-    /// <summary>Columns of <paramref name="table"/> that reference <paramref name="column"/> of <paramref name="parent"/>, through any foreign key.</summary>
+    /// <summary>
+    /// Columns of <paramref name="table"/> that reference <paramref name="column"/> of <paramref name="parent"/>, through any foreign key.
+    /// </summary>
     private static IEnumerable<string> References(RestoreTable table, string parent, string column) =>
         table.Catalog.ForeignKeys
             .Where(fk => string.Equals(fk.ReferencesQualifiedName, parent, StringComparison.Ordinal))
@@ -140,14 +154,17 @@ internal sealed partial class RestoreSession
         if (simulate)
         {
             await ExecuteAsync(
-                $"UPDATE {table.MapName} m SET new = x.base + x.n FROM (SELECT old, {highest} AS base, row_number() OVER (ORDER BY old) AS n FROM {table.MapName}) x " +
+                $"UPDATE {table.MapName} m SET new = x.base + x.n " +
+                $"FROM (SELECT old, {highest} AS base, row_number() OVER (ORDER BY old) AS n FROM {table.MapName}) x " +
                 "WHERE m.old = x.old",
                 cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await Db.ExecuteAsync(_connection, $"SELECT pg_catalog.setval($1::regclass, {highest})", cancellationToken, Db.Param(sequence)).ConfigureAwait(false);
-        await Db.ExecuteAsync(_connection, $"UPDATE {table.MapName} SET new = pg_catalog.nextval($1::regclass)", cancellationToken, Db.Param(sequence))
+        await Db.ExecuteAsync(_connection, $"SELECT pg_catalog.setval($1::regclass, {highest})", cancellationToken, Db.Param(sequence))
+            .ConfigureAwait(false);
+        await Db.ExecuteAsync(
+                _connection, $"UPDATE {table.MapName} SET new = pg_catalog.nextval($1::regclass)", cancellationToken, Db.Param(sequence))
             .ConfigureAwait(false);
     }
 
@@ -157,19 +174,23 @@ internal sealed partial class RestoreSession
         await ExecuteAsync($"ANALYZE {parent.MapName}", cancellationToken).ConfigureAwait(false);
         var key = parent.SurrogateKey!;
         await ExecuteAsync(
-            $"UPDATE {parent.StageName} s SET {Sql.Ident(key)} = m.new FROM {parent.MapName} m WHERE s.{Sql.Ident(key)} = m.old", cancellationToken).ConfigureAwait(false);
+            $"UPDATE {parent.StageName} s SET {Sql.Ident(key)} = m.new FROM {parent.MapName} m WHERE s.{Sql.Ident(key)} = m.old",
+            cancellationToken).ConfigureAwait(false);
         foreach (var table in Tables)
         {
             foreach (var column in References(table, parent.Name, key))
             {
                 await ExecuteAsync(
-                    $"UPDATE {table.StageName} s SET {Sql.Ident(column)} = m.new FROM {parent.MapName} m WHERE s.{Sql.Ident(column)} = m.old",
+                    $"UPDATE {table.StageName} s SET {Sql.Ident(column)} = m.new " +
+                    $"FROM {parent.MapName} m WHERE s.{Sql.Ident(column)} = m.old",
                     cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>Staged rows whose primary or unique key another tenant already uses: natural keys cannot be renumbered, so these are refused.</summary>
+    /// <summary>
+    /// Staged rows whose primary or unique key another tenant already uses: natural keys cannot be renumbered, so these are refused.
+    /// </summary>
     private async Task<List<KeyCollisionInfo>> NaturalCollisionsAsync(CancellationToken cancellationToken)
     {
         var collisions = new List<KeyCollisionInfo>();
@@ -182,12 +203,17 @@ internal sealed partial class RestoreSession
                 .DistinctBy(k => string.Join("\u0001", k), StringComparer.Ordinal);
             foreach (var key in keys)
             {
-                var colliding = $"FROM {table.StageName} s WHERE EXISTS (SELECT 1 FROM {table.SqlName} t0 WHERE {RestoreTable.Match(key)} AND NOT ({table.Target.FilterSql}))";
+                var colliding = $"FROM {table.StageName} s " +
+                    $"WHERE EXISTS (SELECT 1 FROM {table.SqlName} t0 WHERE {RestoreTable.Match(key)} AND NOT ({table.Target.FilterSql}))";
                 var count = await CountAsync($"SELECT count(*) {colliding}", cancellationToken).ConfigureAwait(false);
                 if (count > 0)
                 {
-                    var row = key.Count == 1 ? $"s.{Sql.Ident(key[0])}::text" : $"ROW({string.Join(", ", key.Select(c => "s." + Sql.Ident(c)))})::text";
-                    collisions.Add(await CollisionAsync(table, key, false, count, $"SELECT {row} {colliding} ORDER BY 1", true, cancellationToken).ConfigureAwait(false));
+                    var row = key.Count == 1
+                        ? $"s.{Sql.Ident(key[0])}::text"
+                        : $"ROW({string.Join(", ", key.Select(c => "s." + Sql.Ident(c)))})::text";
+                    collisions.Add(await CollisionAsync(
+                            table, key, false, count, $"SELECT {row} {colliding} ORDER BY 1", true, cancellationToken)
+                        .ConfigureAwait(false));
                 }
             }
         }
@@ -196,9 +222,17 @@ internal sealed partial class RestoreSession
     }
 
     private async Task<KeyCollisionInfo> CollisionAsync(
-        RestoreTable table, IReadOnlyList<string> columns, bool surrogate, long count, string examplesSql, bool refuse, CancellationToken cancellationToken)
+        RestoreTable table,
+        IReadOnlyList<string> columns,
+        bool surrogate,
+        long count,
+        string examplesSql,
+        bool refuse,
+        CancellationToken cancellationToken)
     {
-        var examples = await Db.QueryAsync(_connection, examplesSql + " LIMIT 5", r => r.IsDBNull(0) ? "NULL" : r.GetString(0), cancellationToken).ConfigureAwait(false);
+        var examples = await Db.QueryAsync(
+                _connection, examplesSql + " LIMIT 5", r => r.IsDBNull(0) ? "NULL" : r.GetString(0), cancellationToken)
+            .ConfigureAwait(false);
         return new KeyCollisionInfo
         {
             Table = table.Name,
@@ -228,16 +262,20 @@ internal sealed partial class RestoreSession
                 var tenantOnly = parent is null ? "" : $" AND {parent.FilterSql}";
                 var parentSql = parent?.Table.SqlName ?? $"{Sql.Ident(fk.ReferencesSchema)}.{Sql.Ident(fk.ReferencesTable)}";
                 var count = await CountAsync(
-                    $"SELECT count(*) FROM {table.StageName} s WHERE {string.Join(" AND ", fk.Columns.Select(c => $"s.{Sql.Ident(c)} IS NOT NULL"))} " +
+                    $"SELECT count(*) FROM {table.StageName} s " +
+                    $"WHERE {string.Join(" AND ", fk.Columns.Select(c => $"s.{Sql.Ident(c)} IS NOT NULL"))} " +
                     $"AND NOT EXISTS (SELECT 1 FROM {parentSql} t0 WHERE {join}{tenantOnly})",
                     cancellationToken).ConfigureAwait(false);
                 if (count > 0)
                 {
                     problems.Add(parent is null
-                        ? $"{count} row(s) of {table.Name} reference rows of the shared table {fk.ReferencesQualifiedName} that the target does not have " +
+                        ? $"{count} row(s) of {table.Name} reference rows of the shared table {fk.ReferencesQualifiedName} " +
+                            "that the target does not have " +
                             $"({fk.Name}); add them to {fk.ReferencesQualifiedName} first."
-                        : $"{count} row(s) of {table.Name} reference rows of {fk.ReferencesQualifiedName} ({fk.Name}) that the target tenant does not have, " +
-                            $"and {fk.ReferencesQualifiedName} is not being restored; restore it too (-IncludeTable / --include-table), or restore the whole tenant.");
+                        : $"{count} row(s) of {table.Name} reference rows of {fk.ReferencesQualifiedName} ({fk.Name}) " +
+                            "that the target tenant does not have, " +
+                            $"and {fk.ReferencesQualifiedName} is not being restored; restore it too (-IncludeTable / --include-table), " +
+                            "or restore the whole tenant.");
                 }
             }
         }

@@ -25,7 +25,13 @@ internal sealed partial class RestoreSession
         var byOrdinal = Tables.ToDictionary(t => t.Archive.Ordinal);
         long bytes = 0;
         string sha256;
-        var file = new FileStream(_source.ArchivePath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var file = new FileStream(
+            _source.ArchivePath,
+            FileMode.Open,
+            FileAccess.Read,
+            FileShare.Read,
+            bufferSize: 0,
+            FileOptions.Asynchronous | FileOptions.SequentialScan);
         await using (file.ConfigureAwait(false))
         {
             var hashing = new HashingStream(file, leaveOpen: true);
@@ -36,7 +42,9 @@ internal sealed partial class RestoreSession
                 {
                     if (entry.Name.StartsWith(ArchiveLayout.DataPrefix, StringComparison.Ordinal))
                     {
-                        if (byOrdinal.TryGetValue(int.Parse(entry.Name.AsSpan(ArchiveLayout.DataPrefix.Length, 4), CultureInfo.InvariantCulture), out var table))
+                        if (byOrdinal.TryGetValue(
+                                int.Parse(entry.Name.AsSpan(ArchiveLayout.DataPrefix.Length, 4), CultureInfo.InvariantCulture),
+                                out var table))
                         {
                             progress?.Report(new ProgressEvent("stage", table.Name, 0, Tables.Count, 0, bytes));
                             await CopyInAsync(table, entry, cancellationToken).ConfigureAwait(false);
@@ -63,7 +71,8 @@ internal sealed partial class RestoreSession
             {
                 throw new TenantBackupException(
                     ErrorCode.ChecksumMismatch,
-                    $"{_source.ArchivePath} changed while it was being restored (SHA-256 {sha256}, verified as {_source.Sha256}); nothing was changed.",
+                    $"{_source.ArchivePath} changed while it was being restored (SHA-256 {sha256}, verified as {_source.Sha256}); " +
+                    "nothing was changed.",
                     _source.ArchivePath);
             }
         }
@@ -80,7 +89,9 @@ internal sealed partial class RestoreSession
     {
         try
         {
-            var writer = await _connection.BeginTextImportAsync($"COPY {table.StageName} ({table.ColumnList}) FROM STDIN", cancellationToken).ConfigureAwait(false);
+            var writer = await _connection.BeginTextImportAsync(
+                    $"COPY {table.StageName} ({table.ColumnList}) FROM STDIN", cancellationToken)
+                .ConfigureAwait(false);
             await using (writer.ConfigureAwait(false))
             {
                 // A big chunk may keep the server busy past Npgsql's 30 s default; cancellation bounds the wait instead.
@@ -94,7 +105,8 @@ internal sealed partial class RestoreSession
                 }
                 else
                 {
-                    using var text = new StreamReader(entry.Data, new UTF8Encoding(false, throwOnInvalidBytes: true), false, 1024 * 1024, leaveOpen: true);
+                    using var text = new StreamReader(
+                        entry.Data, new UTF8Encoding(false, throwOnInvalidBytes: true), false, 1024 * 1024, leaveOpen: true);
                     var chars = new char[256 * 1024];
                     int read;
                     while ((read = await text.ReadAsync(chars, cancellationToken).ConfigureAwait(false)) > 0)

@@ -16,11 +16,13 @@ internal sealed partial class RestoreSession
             long update = 0, delete = 0;
             if (_request.Mode == RestoreMode.Replace && !table.IsRoot)
             {
-                delete = await CountAsync($"SELECT count(*) FROM {table.SqlName} t0 WHERE {table.Target.FilterSql}", cancellationToken).ConfigureAwait(false);
+                delete = await CountAsync($"SELECT count(*) FROM {table.SqlName} t0 WHERE {table.Target.FilterSql}", cancellationToken)
+                    .ConfigureAwait(false);
             }
             else
             {
-                update = await CountAsync($"SELECT count(*) FROM {table.StageName} s WHERE {Existing(table)}", cancellationToken).ConfigureAwait(false);
+                update = await CountAsync($"SELECT count(*) FROM {table.StageName} s WHERE {Existing(table)}", cancellationToken)
+                    .ConfigureAwait(false);
             }
 
             plans.Add(new RestoreTablePlan
@@ -43,7 +45,8 @@ internal sealed partial class RestoreSession
         foreach (var edge in Cycles.SelectMany(c => c.Edges).Where(e => e.BreakBy == "deferred"))
         {
             var schema = Tables.First(t => string.Equals(t.Name, edge.Table, StringComparison.Ordinal)).Catalog.Schema;
-            await ExecuteAsync($"SET CONSTRAINTS {Sql.Ident(schema)}.{Sql.Ident(edge.Constraint)} DEFERRED", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync($"SET CONSTRAINTS {Sql.Ident(schema)}.{Sql.Ident(edge.Constraint)} DEFERRED", cancellationToken)
+                .ConfigureAwait(false);
         }
 
         var disabled = _request.DisableTriggers ? await DisableTriggersAsync(cancellationToken).ConfigureAwait(false) : [];
@@ -77,7 +80,8 @@ internal sealed partial class RestoreSession
 
         foreach (var (table, trigger, enable) in disabled)
         {
-            await ExecuteAsync($"ALTER TABLE {table.SqlName} {enable} TRIGGER {Sql.Ident(trigger)}", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync($"ALTER TABLE {table.SqlName} {enable} TRIGGER {Sql.Ident(trigger)}", cancellationToken)
+                .ConfigureAwait(false);
         }
 
         // Deferred constraints are checked now, so a violation is reported before the files move and COMMIT.
@@ -90,19 +94,22 @@ internal sealed partial class RestoreSession
         foreach (var table in Tables.Where(t => t.NullThenUpdate.Count > 0))
         {
             var sets = string.Join(", ", table.NullThenUpdate.Select(c => $"{Sql.Ident(c)} = NULL"));
-            await RunAsync(table, $"UPDATE {table.SqlName} t0 SET {sets} WHERE {table.Target.FilterSql}", cancellationToken).ConfigureAwait(false);
+            await RunAsync(table, $"UPDATE {table.SqlName} t0 SET {sets} WHERE {table.Target.FilterSql}", cancellationToken)
+                .ConfigureAwait(false);
         }
 
         foreach (var table in Tables.Reverse().Where(t => !t.IsRoot))
         {
             progress?.Report(new ProgressEvent("purge", table.Name, 0, Tables.Count, 0, 0));
-            table.Deleted = await RunAsync(table, $"DELETE FROM {table.SqlName} t0 WHERE {table.Target.FilterSql}", cancellationToken).ConfigureAwait(false);
+            table.Deleted = await RunAsync(table, $"DELETE FROM {table.SqlName} t0 WHERE {table.Target.FilterSql}", cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 
     private async Task InsertAsync(RestoreTable table, CancellationToken cancellationToken)
     {
-        var values = string.Join(", ", table.Columns.Select(c => table.NullThenUpdate.Contains(c, StringComparer.Ordinal) ? "NULL" : $"s.{Sql.Ident(c)}"));
+        var values = string.Join(
+            ", ", table.Columns.Select(c => table.NullThenUpdate.Contains(c, StringComparer.Ordinal) ? "NULL" : $"s.{Sql.Ident(c)}"));
         var overriding = table.Columns.Any(c => table.Catalog.Column(c).Identity is not null) ? " OVERRIDING SYSTEM VALUE" : "";
         var insert = $"INSERT INTO {table.SqlName} ({table.ColumnList}){overriding} SELECT {values} FROM {table.StageName} s";
         if (_request.Mode == RestoreMode.Append)
@@ -118,14 +125,16 @@ internal sealed partial class RestoreSession
         }
 
         // Merge, and the root row in Replace: overwrite in place, so rows that reference it are never orphaned.
-        table.Updated = await CountAsync($"SELECT count(*) FROM {table.StageName} s WHERE {Existing(table)}", cancellationToken).ConfigureAwait(false);
+        table.Updated = await CountAsync($"SELECT count(*) FROM {table.StageName} s WHERE {Existing(table)}", cancellationToken)
+            .ConfigureAwait(false);
         var conflict = ConflictColumns(table);
         var sets = table.Columns
             .Where(c => !conflict.Contains(c, StringComparer.Ordinal) && table.Catalog.Column(c).Identity != "always")
             .Select(c => $"{Sql.Ident(c)} = EXCLUDED.{Sql.Ident(c)}")
             .ToList();
         var action = sets.Count == 0 ? "NOTHING" : "UPDATE SET " + string.Join(", ", sets);
-        var written = await RunAsync(table, $"{insert} ON CONFLICT ({string.Join(", ", conflict.Select(Sql.Ident))}) DO {action}", cancellationToken)
+        var written = await RunAsync(
+                table, $"{insert} ON CONFLICT ({string.Join(", ", conflict.Select(Sql.Ident))}) DO {action}", cancellationToken)
             .ConfigureAwait(false);
         table.Inserted = written - (sets.Count == 0 ? 0 : table.Updated);
     }
@@ -156,7 +165,8 @@ internal sealed partial class RestoreSession
         {
             await Db.ExecuteAsync(
                 _connection,
-                $"SELECT pg_catalog.setval($1::regclass, x.m) FROM (SELECT max({Sql.Ident(sequence.Column)})::bigint AS m FROM {table.SqlName}) x, {sequence.Sequence} q " +
+                "SELECT pg_catalog.setval($1::regclass, x.m) " +
+                $"FROM (SELECT max({Sql.Ident(sequence.Column)})::bigint AS m FROM {table.SqlName}) x, {sequence.Sequence} q " +
                 "WHERE x.m > CASE WHEN q.is_called THEN q.last_value ELSE q.last_value - 1 END",
                 cancellationToken,
                 Db.Param(sequence.Sequence)).ConfigureAwait(false);
@@ -171,13 +181,15 @@ internal sealed partial class RestoreSession
         {
             var triggers = await Db.QueryAsync(
                 _connection,
-                "SELECT tgname, tgenabled FROM pg_catalog.pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname",
+                "SELECT tgname, tgenabled FROM pg_catalog.pg_trigger " +
+                "WHERE tgrelid = $1::regclass AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname",
                 r => (Name: r.GetString(0), Enabled: r.GetChar(1)),
                 cancellationToken,
                 Db.Param(table.SqlName)).ConfigureAwait(false);
             foreach (var (name, enabled) in triggers)
             {
-                await ExecuteAsync($"ALTER TABLE {table.SqlName} DISABLE TRIGGER {Sql.Ident(name)}", cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync($"ALTER TABLE {table.SqlName} DISABLE TRIGGER {Sql.Ident(name)}", cancellationToken)
+                    .ConfigureAwait(false);
                 disabled.Add((table, name, enabled switch { 'A' => "ENABLE ALWAYS", 'R' => "ENABLE REPLICA", _ => "ENABLE" }));
             }
         }
@@ -192,7 +204,8 @@ internal sealed partial class RestoreSession
         {
             return await ExecuteAsync(sql, cancellationToken).ConfigureAwait(false);
         }
-        catch (PostgresException e) when (e.SqlState.StartsWith("23", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal)
+        catch (PostgresException e) when (e.SqlState.StartsWith("23", StringComparison.Ordinal)
+            || e.SqlState.StartsWith("22", StringComparison.Ordinal)
             || e.SqlState == PostgresErrorCodes.RaiseException)
         {
             var name = e.TableName is { Length: > 0 } ? $"{e.SchemaName}.{e.TableName}" : table?.Name ?? "a restored table";

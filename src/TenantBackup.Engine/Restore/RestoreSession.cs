@@ -19,7 +19,8 @@ internal sealed partial class RestoreSession : IAsyncDisposable
     private readonly RestoreRequest _request;
     private readonly RestoreSource _source;
 
-    private RestoreSession(NpgsqlConnection connection, NpgsqlTransaction transaction, RestoreRequest request, RestoreSource source, string targetTenant)
+    private RestoreSession(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, RestoreRequest request, RestoreSource source, string targetTenant)
     {
         _connection = connection;
         _transaction = transaction;
@@ -48,14 +49,16 @@ internal sealed partial class RestoreSession : IAsyncDisposable
     public static async Task<RestoreSession> BeginAsync(
         NpgsqlConnection connection, RestoreRequest request, RestoreSource source, string targetTenant, CancellationToken cancellationToken)
     {
-        var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken)
+            .ConfigureAwait(false);
         try
         {
             // A role that row-level security would filter fails loudly instead of restoring part of a tenant.
             await Db.ExecuteAsync(connection, "SET LOCAL row_security = off", cancellationToken).ConfigureAwait(false);
             await Db.ExecuteAsync(
                 connection,
-                $"SELECT pg_catalog.set_config('{ScopeResolver.TenantSetting}', $1, true), pg_catalog.set_config('{SourceSetting}', $2, true), " +
+                $"SELECT pg_catalog.set_config('{ScopeResolver.TenantSetting}', $1, true), " +
+                $"pg_catalog.set_config('{SourceSetting}', $2, true), " +
                 "pg_catalog.set_config('lock_timeout', $3, true)",
                 cancellationToken,
                 Db.Param(targetTenant),
@@ -78,8 +81,11 @@ internal sealed partial class RestoreSession : IAsyncDisposable
     {
         var archive = _source.Schema;
         var selected = SelectTables();
-        var catalog = await ReadCatalogAsync(archive.Tables.Select(t => t.Schema).Distinct(StringComparer.Ordinal).ToList(), cancellationToken).ConfigureAwait(false);
-        var differences = (await SchemaComparer.CompareAsync(_connection, selected, catalog, cancellationToken).ConfigureAwait(false)).ToList();
+        var catalog = await ReadCatalogAsync(
+                archive.Tables.Select(t => t.Schema).Distinct(StringComparer.Ordinal).ToList(), cancellationToken)
+            .ConfigureAwait(false);
+        var differences = (await SchemaComparer.CompareAsync(_connection, selected, catalog, cancellationToken).ConfigureAwait(false))
+            .ToList();
 
         Scope = ScopeResolver.Resolve(catalog, archive.TenantColumn, [], []);
         var scoped = Scope.Tables.ToDictionary(t => t.Table.QualifiedName, StringComparer.Ordinal);
@@ -93,7 +99,8 @@ internal sealed partial class RestoreSession : IAsyncDisposable
                     Table = name,
                     Kind = "not-in-scope",
                     Blocking = true,
-                    Message = $"{name} is in the target but no longer holds tenant rows (no {archive.TenantColumn} column and no foreign key path to one); " +
+                    Message = $"{name} is in the target but no longer holds tenant rows " +
+                        $"(no {archive.TenantColumn} column and no foreign key path to one); " +
                         "restore into a database with the backup's schema, or leave the table out with -ExcludeTable / --exclude-table.",
                 });
             }
@@ -143,20 +150,27 @@ internal sealed partial class RestoreSession : IAsyncDisposable
             .ToList();
         if (selected.Count == 0)
         {
-            throw new TenantBackupException(ErrorCode.ScopeError, "-IncludeTable / -ExcludeTable (--include-table / --exclude-table) leave no table of the backup to restore.", _request.ExcludeTables);
+            throw new TenantBackupException(
+                ErrorCode.ScopeError,
+                "-IncludeTable / -ExcludeTable (--include-table / --exclude-table) leave no table of the backup to restore.",
+                _request.ExcludeTables);
         }
 
         return selected;
     }
 
-    /// <summary>The catalog as the backup described it: with only pg_catalog on the path, every type and table name is schema-qualified.</summary>
+    /// <summary>
+    /// The catalog as the backup described it: with only pg_catalog on the path, every type and table name is schema-qualified.
+    /// </summary>
     private async Task<IReadOnlyList<CatalogTable>> ReadCatalogAsync(IReadOnlyList<string> schemas, CancellationToken cancellationToken)
     {
-        var searchPath = await Db.ScalarAsync<string>(_connection, "SELECT pg_catalog.current_setting('search_path')", cancellationToken).ConfigureAwait(false);
+        var searchPath = await Db.ScalarAsync<string>(_connection, "SELECT pg_catalog.current_setting('search_path')", cancellationToken)
+            .ConfigureAwait(false);
         await Db.ExecuteAsync(_connection, "SET LOCAL search_path = pg_catalog, pg_temp", cancellationToken).ConfigureAwait(false);
         var catalog = await CatalogReader.ReadTablesAsync(_connection, schemas, cancellationToken).ConfigureAwait(false);
         // User triggers and defaults run with the session's own path, so the writing happens under it again.
-        await Db.ExecuteAsync(_connection, "SELECT pg_catalog.set_config('search_path', $1, true)", cancellationToken, Db.Param(searchPath)).ConfigureAwait(false);
+        await Db.ExecuteAsync(_connection, "SELECT pg_catalog.set_config('search_path', $1, true)", cancellationToken, Db.Param(searchPath))
+            .ConfigureAwait(false);
         return catalog;
     }
 
@@ -186,7 +200,8 @@ internal sealed partial class RestoreSession : IAsyncDisposable
         {
             problems.AddRange(Tables.Where(t => t.Catalog.PrimaryKey is null).Select(t => new RestoreProblem(
                 ErrorCode.InvalidArgument,
-                $"{t.Name} has no primary key, so Merge cannot tell which rows to overwrite; leave it out with -ExcludeTable / --exclude-table {t.Name}, or use Replace.")));
+                $"{t.Name} has no primary key, so Merge cannot tell which rows to overwrite; " +
+                $"leave it out with -ExcludeTable / --exclude-table {t.Name}, or use Replace.")));
         }
 
         foreach (var cycle in Cycles.Where(c => !c.Breakable))
@@ -194,7 +209,8 @@ internal sealed partial class RestoreSession : IAsyncDisposable
             problems.Add(new RestoreProblem(
                 ErrorCode.ScopeError,
                 $"The tables {string.Join(", ", cycle.Tables)} reference each other through NOT NULL, non-deferrable foreign keys " +
-                $"({string.Join(", ", cycle.Edges.Select(e => e.Constraint))}), so no insert order satisfies them; make one DEFERRABLE or nullable."));
+                $"({string.Join(", ", cycle.Edges.Select(e => e.Constraint))}), so no insert order satisfies them; " +
+                "make one DEFERRABLE or nullable."));
         }
 
         foreach (var edge in Cycles.SelectMany(c => c.Edges).Where(e => e.BreakBy == "null-then-update"))
@@ -203,11 +219,13 @@ internal sealed partial class RestoreSession : IAsyncDisposable
             if (table.Catalog.PrimaryKey is null)
             {
                 problems.Add(new RestoreProblem(
-                    ErrorCode.ScopeError, $"{table.Name} has no primary key, so the cycle through {edge.Constraint} cannot be broken by setting it afterwards."));
+                    ErrorCode.ScopeError,
+                    $"{table.Name} has no primary key, so the cycle through {edge.Constraint} cannot be broken by setting it afterwards."));
                 continue;
             }
 
-            table.NullThenUpdate.AddRange(table.Catalog.ForeignKeys.First(f => string.Equals(f.Name, edge.Constraint, StringComparison.Ordinal)).Columns);
+            table.NullThenUpdate.AddRange(
+                table.Catalog.ForeignKeys.First(f => string.Equals(f.Name, edge.Constraint, StringComparison.Ordinal)).Columns);
         }
 
         return problems;
@@ -225,7 +243,8 @@ internal sealed partial class RestoreSession : IAsyncDisposable
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private Task<long> CountAsync(string sql, CancellationToken cancellationToken) => Db.ScalarAsync<long>(_connection, sql, cancellationToken);
+    private Task<long> CountAsync(string sql, CancellationToken cancellationToken) =>
+        Db.ScalarAsync<long>(_connection, sql, cancellationToken);
 
     public Task CommitAsync(CancellationToken cancellationToken) => _transaction.CommitAsync(cancellationToken);
 

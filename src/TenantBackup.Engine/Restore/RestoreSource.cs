@@ -10,7 +10,12 @@ namespace TenantBackup.Engine.Restore;
 internal sealed class RestoreSource
 {
     private RestoreSource(
-        string archivePath, string repositoryRoot, IndexEntry? entry, ArchiveVerification verification, BackupMetadata metadata, SchemaDocument schema)
+        string archivePath,
+        string repositoryRoot,
+        IndexEntry? entry,
+        ArchiveVerification verification,
+        BackupMetadata metadata,
+        SchemaDocument schema)
     {
         ArchivePath = archivePath;
         RepositoryRoot = repositoryRoot;
@@ -45,7 +50,9 @@ internal sealed class RestoreSource
         var verification = await ArchiveVerifier.VerifyAsync(path, cancellationToken).ConfigureAwait(false);
         if (!verification.IsValid)
         {
-            var code = verification.Problems.Any(p => p.Code == ErrorCode.ChecksumMismatch) ? ErrorCode.ChecksumMismatch : ErrorCode.ArchiveCorrupt;
+            var code = verification.Problems.Any(p => p.Code == ErrorCode.ChecksumMismatch)
+                ? ErrorCode.ChecksumMismatch
+                : ErrorCode.ArchiveCorrupt;
             throw new TenantBackupException(
                 code,
                 $"{path} failed verification, so nothing was restored: {string.Join(" ", verification.Problems.Select(p => p.Message))} " +
@@ -53,12 +60,14 @@ internal sealed class RestoreSource
                 path);
         }
 
-        if (entry is not null && !string.IsNullOrEmpty(entry.Sha256) && !string.Equals(entry.Sha256, verification.Sha256, StringComparison.OrdinalIgnoreCase))
+        if (entry is not null
+            && !string.IsNullOrEmpty(entry.Sha256)
+            && !string.Equals(entry.Sha256, verification.Sha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new TenantBackupException(
                 ErrorCode.ChecksumMismatch,
-                $"{path} has SHA-256 {verification.Sha256}, but the index recorded {entry.Sha256} for backup {entry.Id}: the file was changed or replaced. " +
-                "Nothing was restored; restore another backup, or a good copy of this one.",
+                $"{path} has SHA-256 {verification.Sha256}, but the index recorded {entry.Sha256} for backup {entry.Id}: " +
+                "the file was changed or replaced. Nothing was restored; restore another backup, or a good copy of this one.",
                 path);
         }
 
@@ -77,14 +86,16 @@ internal sealed class RestoreSource
             var entry = repository.ReadIndex().Backups.FirstOrDefault(e => string.Equals(e.Id, id, StringComparison.OrdinalIgnoreCase))
                 ?? throw new TenantBackupException(
                     ErrorCode.ArchiveNotFound,
-                    $"No backup with id {id} in the repository {repository.Root}. List them with Get-TenantBackup (tenantbackup list), or give the archive's path.",
+                    $"No backup with id {id} in the repository {repository.Root}. " +
+                    "List them with Get-TenantBackup (tenantbackup list), or give the archive's path.",
                     id);
             var path = repository.FullPath(entry);
             if (!File.Exists(path))
             {
                 throw new TenantBackupException(
                     ErrorCode.ArchiveNotFound,
-                    $"Backup {id} is in the index, but its archive {path} is gone. Run Sync-BackupIndex (tenantbackup sync) to see what is missing.",
+                    $"Backup {id} is in the index, but its archive {path} is gone. " +
+                    "Run Sync-BackupIndex (tenantbackup sync) to see what is missing.",
                     path);
             }
 
@@ -114,7 +125,8 @@ internal sealed class RestoreSource
 
     private static async Task<(BackupMetadata, SchemaDocument)> ReadHeadAsync(string path, CancellationToken cancellationToken)
     {
-        var reader = ArchiveReader.Open(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous), path);
+        var reader = ArchiveReader.Open(
+            new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous), path);
         await using (reader.ConfigureAwait(false))
         {
             var first = await reader.NextEntryAsync(cancellationToken).ConfigureAwait(false);

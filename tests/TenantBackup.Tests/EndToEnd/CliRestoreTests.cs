@@ -19,7 +19,8 @@ public sealed class CliRestoreTests(PostgresFixture fixture)
         await using var connection = await fixture.OpenConnectionAsync(database);
         var id = await BackupAsync(database, folder.Path, "2");
         var backedUp = await TableDump.SnapshotAsync(connection);
-        await ExecuteAsync(connection, "UPDATE customers SET name = name || ' (edited)' WHERE tenant_id = 2; DELETE FROM audit_log WHERE tenant_id = 2");
+        await ExecuteAsync(
+            connection, "UPDATE customers SET name = name || ' (edited)' WHERE tenant_id = 2; DELETE FROM audit_log WHERE tenant_id = 2");
         var edited = await TableDump.SnapshotAsync(connection);
 
         var restore = await CliProcess.RunAsync(
@@ -33,7 +34,9 @@ public sealed class CliRestoreTests(PostgresFixture fixture)
         {
             Assert.Equal(id, json.RootElement.GetProperty("backupId").GetString());
             Assert.Equal("2", json.RootElement.GetProperty("targetTenant").GetString());
-            Assert.Equal(TestSchema.TotalRows(2) - 1, json.RootElement.GetProperty("inserted").GetInt64()); // the root row is updated, not inserted
+            Assert.Equal(
+                TestSchema.TotalRows(2) - 1,
+                json.RootElement.GetProperty("inserted").GetInt64()); // the root row is updated, not inserted
             undoId = json.RootElement.GetProperty("preRestoreBackupId").GetString()!;
         }
 
@@ -46,7 +49,10 @@ public sealed class CliRestoreTests(PostgresFixture fixture)
         }
 
         var undo = await CliProcess.RunAsync(
-            ["restore", undoId, "--connection", fixture.ConnectionStringFor(database), "--repository", folder.Path, "--yes", "--no-pre-backup"]);
+        [
+            "restore", undoId, "--connection", fixture.ConnectionStringFor(database), "--repository", folder.Path,
+            "--yes", "--no-pre-backup"
+        ]);
 
         Assert.True(undo.ExitCode == 0, undo.Describe());
         var undone = await TableDump.SnapshotAsync(connection);
@@ -65,14 +71,19 @@ public sealed class CliRestoreTests(PostgresFixture fixture)
         var index = await File.ReadAllBytesAsync(Path.Combine(folder.Path, "backups.json"));
 
         var plan = await CliProcess.RunAsync(
-            ["restore", id, "--connection", fixture.ConnectionStringFor(database), "--repository", folder.Path, "--target-tenant", "77", "--dry-run", "--json"]);
+        [
+            "restore", id, "--connection", fixture.ConnectionStringFor(database), "--repository", folder.Path,
+            "--target-tenant", "77", "--dry-run", "--json"
+        ]);
 
         Assert.True(plan.ExitCode == 0, plan.Describe());
         using var json = ParseStdout(plan);
         Assert.True(json.RootElement.GetProperty("canRestore").GetBoolean());
         Assert.Equal("77", json.RootElement.GetProperty("targetTenant").GetString());
-        Assert.Equal(TestSchema.TotalRows(3), json.RootElement.GetProperty("tables").EnumerateArray().Sum(t => t.GetProperty("insert").GetInt64()));
-        Assert.Contains(json.RootElement.GetProperty("collisions").EnumerateArray(), c => c.GetProperty("resolution").GetString() == "remap");
+        Assert.Equal(
+            TestSchema.TotalRows(3), json.RootElement.GetProperty("tables").EnumerateArray().Sum(t => t.GetProperty("insert").GetInt64()));
+        Assert.Contains(
+            json.RootElement.GetProperty("collisions").EnumerateArray(), c => c.GetProperty("resolution").GetString() == "remap");
         Assert.Equal(before, await TableDump.FingerprintAsync(connection));
         Assert.Equal(index, await File.ReadAllBytesAsync(Path.Combine(folder.Path, "backups.json")));
         await fixture.DropDatabaseAsync(database);
