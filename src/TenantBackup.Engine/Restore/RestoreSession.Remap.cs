@@ -3,41 +3,30 @@ using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Restore;
 
-// Remapping, set-based on the staged rows: the tenant value when restoring into another tenant, then surrogate keys
-// that other tenants already use, with every foreign key column that references them, at any depth.
+// Remapping, set-based: surrogate keys that other tenants already use get new values in small old → new map tables,
+// and each table's restored rows are a query over its staged rows that puts in the target tenant and the new keys,
+// for the key itself and for every foreign key column that references it, at any depth. The staged rows are never
+// rewritten: the restored values are computed once, as the rows go into the tenant's table.
 internal sealed partial class RestoreSession
 {
     /// <summary>
-    /// Rewrites the staged rows for the target tenant and finds key collisions. New key values come from the keys'
-    /// sequences (or new uuids); with <paramref name="simulate"/> (a plan) they are stand-ins above every used value,
-    /// so that sequences are not advanced. Returns every collision, remapped or refused.
+    /// Finds key collisions and allocates new keys for them. New values come from the keys' sequences (or are new
+    /// uuids); with <paramref name="simulate"/> (a plan) the sequences are left alone. Returns every collision, remapped
+    /// or refused; afterwards each table's <see cref="RestoreTable.RestoredSql"/> gives its rows as they will be written.
     /// </summary>
     public async Task<List<KeyCollisionInfo>> RemapAsync(bool simulate, CancellationToken cancellationToken)
     {
-        if (Cloning)
-        {
-            await RemapTenantAsync(cancellationToken).ConfigureAwait(false);
-        }
-
         var collisions = new List<KeyCollisionInfo>();
         var remapped = new List<RestoreTable>();
         foreach (var table in Tables.Where(t => t.SurrogateKey is not null))
         {
-            var key = Sql.Ident(table.SurrogateKey!);
-            var type = table.Catalog.Column(table.SurrogateKey!).Type;
-            await ExecuteAsync(
-                $"CREATE TEMP TABLE {table.MapName} (old {type} PRIMARY KEY, new {type}) ON COMMIT DROP",
-                cancellationToken).ConfigureAwait(false);
-            table.Remapped = await ExecuteAsync(
-                $"INSERT INTO {table.MapName} (old) SELECT s.{key} FROM {table.StageName} s " +
-                $"WHERE EXISTS (SELECT 1 FROM {table.SqlName} t0 WHERE t0.{key} = s.{key} AND NOT ({table.Target.FilterSql}))",
-                cancellationToken).ConfigureAwait(false);
+            var refuse = _request.KeyCollision == KeyCollisionAction.Fail;
+            table.Remapped = await MapCollisionsAsync(table, refuse, simulate, cancellationToken).ConfigureAwait(false);
             if (table.Remapped == 0)
             {
                 continue;
             }
 
-            var refuse = _request.KeyCollision == KeyCollisionAction.Fail;
             collisions.Add(await CollisionAsync(
                     table,
                     [table.SurrogateKey!],
@@ -47,20 +36,19 @@ internal sealed partial class RestoreSession
                     refuse,
                     cancellationToken)
                 .ConfigureAwait(false));
-            if (!refuse)
-            {
-                await AllocateAsync(table, simulate, cancellationToken).ConfigureAwait(false);
-                remapped.Add(table);
-            }
-            else
+            if (refuse)
             {
                 table.Remapped = 0;
             }
+            else
+            {
+                remapped.Add(table);
+            }
         }
 
-        foreach (var table in remapped)
+        foreach (var table in Tables)
         {
-            await ApplyMapAsync(table, cancellationToken).ConfigureAwait(false);
+            table.RestoredSql = RestoredRows(table, remapped);
         }
 
         collisions.AddRange(await NaturalCollisionsAsync(cancellationToken).ConfigureAwait(false));
@@ -68,47 +56,100 @@ internal sealed partial class RestoreSession
     }
 
     /// <summary>
-    /// The tenant column of direct tables, the root row's key, and other references to the root row take the target tenant.
+    /// Fills the table's map with its staged keys that rows outside the target tenant use, each with a new value:
+    /// a new uuid, or the next numbers after every value in use, in the archive and in the sequence. The sequence is
+    /// then moved past them, so the application's next rows never take them.
     /// </summary>
-    private async Task RemapTenantAsync(CancellationToken cancellationToken)
+    private async Task<long> MapCollisionsAsync(RestoreTable table, bool refuse, bool simulate, CancellationToken cancellationToken)
     {
-        var root = Scope.Root;
-        var rootKey = RootKey();
-        foreach (var table in Tables)
+        var key = Sql.Ident(table.SurrogateKey!);
+        var type = table.Catalog.Column(table.SurrogateKey!).Type;
+        await ExecuteAsync($"CREATE TEMP TABLE {table.MapName} (old {type} PRIMARY KEY, new {type}) ON COMMIT DROP", cancellationToken)
+            .ConfigureAwait(false);
+        var sequence = type == "uuid"
+            ? null
+            : table.Catalog.Sequences.First(s => string.Equals(s.Column, table.SurrogateKey, StringComparison.Ordinal)).Sequence;
+        var newValue = refuse ? "NULL" : sequence is null ? "pg_catalog.gen_random_uuid()" : "b.base + row_number() OVER (ORDER BY s." + key + ")";
+        var highest = sequence is null
+            ? "NULL::bigint"
+            : $"GREATEST((SELECT max({key}) FROM {table.StageName}), (SELECT max({key}) FROM {table.SqlName}), " +
+                $"(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {sequence}))::bigint";
+
+        // One index probe per staged row (a subquery with LIMIT is never turned into a join), so the cost follows the
+        // tenant's size, not the table's.
+        var mapped = await ExecuteAsync(
+            $"WITH b AS (SELECT {highest} AS base) INSERT INTO {table.MapName} (old, new) SELECT s.{key}, {newValue} FROM {table.StageName} s, b " +
+            $"WHERE (SELECT true FROM {table.SqlName} t0 WHERE t0.{key} = s.{key} AND NOT ({table.Target.FilterSql}) LIMIT 1)",
+            cancellationToken).ConfigureAwait(false);
+        if (mapped > 0 && sequence is not null && !refuse && !simulate)
         {
-            var sets = new List<string>();
-            if (table.IsRoot && rootKey is not null)
-            {
-                sets.Add($"{Sql.Ident(rootKey)} = {TargetValue(table.Catalog.Column(rootKey).Type)}");
-            }
+            // Values handed out by another session in between are caught by the primary key when the rows are written.
+            await Db.ExecuteAsync(
+                    _connection,
+                    $"SELECT pg_catalog.setval($1::regclass, (SELECT max(new) FROM {table.MapName})::bigint)",
+                    cancellationToken,
+                    Db.Param(sequence))
+                .ConfigureAwait(false);
+        }
 
-            if (table.Target.Kind == ScopeKind.Direct)
-            {
-                sets.Add($"{Sql.Ident(Scope.TenantColumn)} = {TargetValue(table.Catalog.Column(Scope.TenantColumn).Type)}");
-            }
+        return mapped;
+    }
 
-            if (sets.Count > 0)
+    /// <summary>
+    /// The query (alias-free, to be used as <c>FROM (...) s</c>) of the table's rows as they will be restored: the
+    /// target tenant in the tenant column and the root key, new keys from the maps of <paramref name="remapped"/>
+    /// tables in the key and in every column that references it.
+    /// </summary>
+    private string RestoredRows(RestoreTable table, List<RestoreTable> remapped)
+    {
+        var rootKey = RootKey();
+        var root = Scope.Root?.Table.QualifiedName;
+        var joins = new List<string>();
+        var values = new List<string>();
+        foreach (var column in table.Columns)
+        {
+            var name = Sql.Ident(column);
+            var type = table.Catalog.Column(column).Type;
+            var map = MapFor(table, column, remapped);
+            string value;
+            if (Cloning && ((table.IsRoot && column == rootKey) || (table.Target.Kind == ScopeKind.Direct && column == Scope.TenantColumn)))
             {
-                await ExecuteAsync($"UPDATE {table.StageName} SET {string.Join(", ", sets)}", cancellationToken).ConfigureAwait(false);
+                value = TargetValue(type);
             }
-
-            if (root is null || rootKey is null)
+            else if (map is not null)
             {
+                var alias = $"m{joins.Count}";
+                joins.Add($" LEFT JOIN {map.MapName} {alias} ON {alias}.old = s0.{name}");
+                value = $"COALESCE({alias}.new, s0.{name})";
+            }
+            else if (Cloning && root is not null && rootKey is not null && References(table, root, rootKey).Contains(column, StringComparer.Ordinal))
+            {
+                // Other columns that point at the tenant's root row (e.g. created_for_tenant) follow it.
+                value = $"CASE WHEN s0.{name} = {SourceValue(type)} THEN {TargetValue(type)} ELSE s0.{name} END";
+            }
+            else
+            {
+                values.Add($"s0.{name}");
                 continue;
             }
 
-            // Other columns that point at the tenant's root row (e.g. created_for_tenant) follow it.
-            var others = References(table, root.Table.QualifiedName, rootKey)
-                .Where(c => !(table.Target.Kind == ScopeKind.Direct && string.Equals(c, Scope.TenantColumn, StringComparison.Ordinal)));
-            foreach (var column in others)
-            {
-                var type = table.Catalog.Column(column).Type;
-                await ExecuteAsync(
-                    $"UPDATE {table.StageName} SET {Sql.Ident(column)} = {TargetValue(type)} " +
-                    $"WHERE {Sql.Ident(column)} = {SourceValue(type)}",
-                    cancellationToken).ConfigureAwait(false);
-            }
+            values.Add($"{value} AS {name}");
         }
+
+        return values.All(v => v.StartsWith("s0.", StringComparison.Ordinal))
+            ? table.StageName
+            : $"(SELECT {string.Join(", ", values)} FROM {table.StageName} s0{string.Concat(joins)})";
+    }
+
+    /// <summary>The remapped table whose key <paramref name="column"/> is, or references.</summary>
+    private static RestoreTable? MapFor(RestoreTable table, string column, List<RestoreTable> remapped)
+    {
+        if (remapped.Contains(table) && column == table.SurrogateKey)
+        {
+            return table;
+        }
+
+        return remapped.FirstOrDefault(parent => References(table, parent.Name, parent.SurrogateKey!).Contains(column, StringComparer.Ordinal));
     }
 
     /// <summary>The root table's key column: what the direct tables' tenant column references.</summary>
@@ -135,60 +176,6 @@ internal sealed partial class RestoreSession
             .Distinct(StringComparer.Ordinal);
 
     /// <summary>
-    /// New values for the colliding keys. A sequence is first moved past every value in use and in the archive, so
-    /// its next values collide with nothing; it never moves backwards.
-    /// </summary>
-    private async Task AllocateAsync(RestoreTable table, bool simulate, CancellationToken cancellationToken)
-    {
-        var key = Sql.Ident(table.SurrogateKey!);
-        var type = table.Catalog.Column(table.SurrogateKey!).Type;
-        if (type == "uuid")
-        {
-            await ExecuteAsync($"UPDATE {table.MapName} SET new = pg_catalog.gen_random_uuid()", cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        var sequence = table.Catalog.Sequences.First(s => string.Equals(s.Column, table.SurrogateKey, StringComparison.Ordinal)).Sequence;
-        var highest = $"GREATEST((SELECT max({key}) FROM {table.StageName}), (SELECT max({key}) FROM {table.SqlName}), " +
-            $"(SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {sequence}))::bigint";
-        if (simulate)
-        {
-            await ExecuteAsync(
-                $"UPDATE {table.MapName} m SET new = x.base + x.n " +
-                $"FROM (SELECT old, {highest} AS base, row_number() OVER (ORDER BY old) AS n FROM {table.MapName}) x " +
-                "WHERE m.old = x.old",
-                cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        await Db.ExecuteAsync(_connection, $"SELECT pg_catalog.setval($1::regclass, {highest})", cancellationToken, Db.Param(sequence))
-            .ConfigureAwait(false);
-        await Db.ExecuteAsync(
-                _connection, $"UPDATE {table.MapName} SET new = pg_catalog.nextval($1::regclass)", cancellationToken, Db.Param(sequence))
-            .ConfigureAwait(false);
-    }
-
-    /// <summary>Applies a table's old → new key map to its own rows and to every staged column that references the key.</summary>
-    private async Task ApplyMapAsync(RestoreTable parent, CancellationToken cancellationToken)
-    {
-        await ExecuteAsync($"ANALYZE {parent.MapName}", cancellationToken).ConfigureAwait(false);
-        var key = parent.SurrogateKey!;
-        await ExecuteAsync(
-            $"UPDATE {parent.StageName} s SET {Sql.Ident(key)} = m.new FROM {parent.MapName} m WHERE s.{Sql.Ident(key)} = m.old",
-            cancellationToken).ConfigureAwait(false);
-        foreach (var table in Tables)
-        {
-            foreach (var column in References(table, parent.Name, key))
-            {
-                await ExecuteAsync(
-                    $"UPDATE {table.StageName} s SET {Sql.Ident(column)} = m.new " +
-                    $"FROM {parent.MapName} m WHERE s.{Sql.Ident(column)} = m.old",
-                    cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>
     /// Staged rows whose primary or unique key another tenant already uses: natural keys cannot be renumbered, so these are refused.
     /// </summary>
     private async Task<List<KeyCollisionInfo>> NaturalCollisionsAsync(CancellationToken cancellationToken)
@@ -203,8 +190,8 @@ internal sealed partial class RestoreSession
                 .DistinctBy(k => string.Join("\u0001", k), StringComparer.Ordinal);
             foreach (var key in keys)
             {
-                var colliding = $"FROM {table.StageName} s " +
-                    $"WHERE EXISTS (SELECT 1 FROM {table.SqlName} t0 WHERE {RestoreTable.Match(key)} AND NOT ({table.Target.FilterSql}))";
+                var colliding = $"FROM {table.RestoredSql} s " +
+                    $"WHERE (SELECT true FROM {table.SqlName} t0 WHERE {RestoreTable.Match(key)} AND NOT ({table.Target.FilterSql}) LIMIT 1)";
                 var count = await CountAsync($"SELECT count(*) {colliding}", cancellationToken).ConfigureAwait(false);
                 if (count > 0)
                 {
@@ -262,9 +249,9 @@ internal sealed partial class RestoreSession
                 var tenantOnly = parent is null ? "" : $" AND {parent.FilterSql}";
                 var parentSql = parent?.Table.SqlName ?? $"{Sql.Ident(fk.ReferencesSchema)}.{Sql.Ident(fk.ReferencesTable)}";
                 var count = await CountAsync(
-                    $"SELECT count(*) FROM {table.StageName} s " +
+                    $"SELECT count(*) FROM {table.RestoredSql} s " +
                     $"WHERE {string.Join(" AND ", fk.Columns.Select(c => $"s.{Sql.Ident(c)} IS NOT NULL"))} " +
-                    $"AND NOT EXISTS (SELECT 1 FROM {parentSql} t0 WHERE {join}{tenantOnly})",
+                    $"AND (SELECT true FROM {parentSql} t0 WHERE {join}{tenantOnly} LIMIT 1) IS NULL",
                     cancellationToken).ConfigureAwait(false);
                 if (count > 0)
                 {

@@ -21,7 +21,7 @@ internal sealed partial class RestoreSession
             }
             else
             {
-                update = await CountAsync($"SELECT count(*) FROM {table.StageName} s WHERE {Existing(table)}", cancellationToken)
+                update = await CountAsync($"SELECT count(*) FROM {table.RestoredSql} s WHERE {Existing(table)}", cancellationToken)
                     .ConfigureAwait(false);
             }
 
@@ -69,7 +69,7 @@ internal sealed partial class RestoreSession
             var sets = string.Join(", ", table.NullThenUpdate.Select(c => $"{Sql.Ident(c)} = s.{Sql.Ident(c)}"));
             await RunAsync(
                 table,
-                $"UPDATE {table.SqlName} t0 SET {sets} FROM {table.StageName} s WHERE {RestoreTable.Match(table.Catalog.PrimaryKey!)}",
+                $"UPDATE {table.SqlName} t0 SET {sets} FROM {table.RestoredSql} s WHERE {RestoreTable.Match(table.Catalog.PrimaryKey!)}",
                 cancellationToken).ConfigureAwait(false);
         }
 
@@ -111,7 +111,7 @@ internal sealed partial class RestoreSession
         var values = string.Join(
             ", ", table.Columns.Select(c => table.NullThenUpdate.Contains(c, StringComparer.Ordinal) ? "NULL" : $"s.{Sql.Ident(c)}"));
         var overriding = table.Columns.Any(c => table.Catalog.Column(c).Identity is not null) ? " OVERRIDING SYSTEM VALUE" : "";
-        var insert = $"INSERT INTO {table.SqlName} ({table.ColumnList}){overriding} SELECT {values} FROM {table.StageName} s";
+        var insert = $"INSERT INTO {table.SqlName} ({table.ColumnList}){overriding} SELECT {values} FROM {table.RestoredSql} s";
         if (_request.Mode == RestoreMode.Append)
         {
             table.Inserted = await RunAsync(table, $"{insert} WHERE NOT ({Existing(table)})", cancellationToken).ConfigureAwait(false);
@@ -125,7 +125,7 @@ internal sealed partial class RestoreSession
         }
 
         // Merge, and the root row in Replace: overwrite in place, so rows that reference it are never orphaned.
-        table.Updated = await CountAsync($"SELECT count(*) FROM {table.StageName} s WHERE {Existing(table)}", cancellationToken)
+        table.Updated = await CountAsync($"SELECT count(*) FROM {table.RestoredSql} s WHERE {Existing(table)}", cancellationToken)
             .ConfigureAwait(false);
         var conflict = ConflictColumns(table);
         var sets = table.Columns
@@ -145,17 +145,18 @@ internal sealed partial class RestoreSession
 
     /// <summary>
     /// The condition on staged row <c>s</c> that a current row already holds it: same key, or for a table without
-    /// a primary key (Append only) the tenant's row with the same values in every column, compared as text.
+    /// a primary key (Append only) the tenant's row with the same values in every column, compared as text. Written as
+    /// a subquery with LIMIT, which PostgreSQL runs as one index probe per staged row instead of joining whole tables.
     /// </summary>
     private string Existing(RestoreTable table)
     {
         if (table.Catalog.PrimaryKey is not null || table.IsRoot)
         {
-            return $"EXISTS (SELECT 1 FROM {table.SqlName} t0 WHERE {RestoreTable.Match(ConflictColumns(table))})";
+            return $"(SELECT true FROM {table.SqlName} t0 WHERE {RestoreTable.Match(ConflictColumns(table))} LIMIT 1) IS NOT NULL";
         }
 
         var same = string.Join(" AND ", table.Columns.Select(c => $"t0.{Sql.Ident(c)}::text IS NOT DISTINCT FROM s.{Sql.Ident(c)}::text"));
-        return $"EXISTS (SELECT 1 FROM {table.SqlName} t0 WHERE {same} AND {table.Target.FilterSql})";
+        return $"(SELECT true FROM {table.SqlName} t0 WHERE {same} AND {table.Target.FilterSql} LIMIT 1) IS NOT NULL";
     }
 
     /// <summary>Moves each sequence of the table past the largest value in the table now; never backwards.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using TenantBackup.Engine.Archive;
 using TenantBackup.Engine.Repository;
 
@@ -22,6 +23,10 @@ internal sealed class RestoreSource
         Entry = entry;
         Sha256 = verification.Sha256;
         FileCount = verification.Manifest!.Entries.Count(e => e.Name.StartsWith(ArchiveLayout.FilesPrefix, StringComparison.Ordinal));
+        RowsByOrdinal = verification.Manifest.Entries
+            .Where(e => e.Name.StartsWith(ArchiveLayout.DataPrefix, StringComparison.Ordinal))
+            .GroupBy(e => int.Parse(e.Name.AsSpan(ArchiveLayout.DataPrefix.Length, 4), CultureInfo.InvariantCulture))
+            .ToDictionary(g => g.Key, g => g.Sum(e => e.Rows ?? 0));
         Metadata = metadata;
         Schema = schema;
     }
@@ -36,6 +41,9 @@ internal sealed class RestoreSource
 
     /// <summary>The SHA-256 the verification computed; the staging pass must read the same bytes.</summary>
     public string Sha256 { get; }
+
+    /// <summary>Rows of each table's data entries, by the table's ordinal in <c>schema.json</c>.</summary>
+    public IReadOnlyDictionary<int, long> RowsByOrdinal { get; }
 
     /// <summary>Tenant files in the archive.</summary>
     public int FileCount { get; }

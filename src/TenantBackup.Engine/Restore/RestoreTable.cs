@@ -15,6 +15,7 @@ internal sealed class RestoreTable
         Target = target;
         SurrogateKey = FindSurrogateKey(target);
         Columns = archive.DataColumns;
+        RestoredSql = StageName;
     }
 
     public SchemaDocument.SchemaTable Archive { get; }
@@ -35,6 +36,12 @@ internal sealed class RestoreTable
 
     /// <summary>The temp table the archive's rows are staged in.</summary>
     public string StageName => $"pg_temp.{Sql.Ident(FormattableString.Invariant($"tb_stage_{Archive.Ordinal:D4}"))}";
+
+    /// <summary>
+    /// The staged rows as they will be written (target tenant, new keys): the staging table itself, or a query over it
+    /// to use as <c>FROM (...) s</c>.
+    /// </summary>
+    public string RestoredSql { get; set; }
 
     /// <summary>The temp table of old → new values of <see cref="SurrogateKey"/>.</summary>
     public string MapName => $"pg_temp.{Sql.Ident(FormattableString.Invariant($"tb_map_{Archive.Ordinal:D4}"))}";
