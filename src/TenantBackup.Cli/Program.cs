@@ -10,14 +10,16 @@ internal static class Program
     /// <summary>
     /// Lets socket reads complete on the thread that polls the socket instead of hopping to the thread pool for every
     /// 8 KB of COPY data: measured on a 2 M-row backup, 560 k context switches and sched_yield calls become 22 k and
-    /// 5.5 k, and about 1 s of client CPU is saved. It suits this process (one connection, bounded work per read);
+    /// 5.5 k, and about 1 s of client CPU is saved. It suits a backup (one connection, bounded work per read), and only
+    /// a backup gets it: a restore's COPY FROM STDIN under it now and then stalls until the command timeout (seen in
+    /// runs of <c>restore</c> against a real server), so other commands keep .NET's default.
     /// .NET reads the setting when the first socket opens, so it must be set before that. The operator's own value wins.
     /// </summary>
     private const string InlineSocketCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     public static async Task<int> Main(string[] args)
     {
-        if (Environment.GetEnvironmentVariable(InlineSocketCompletions) is null)
+        if (args is ["backup", ..] && Environment.GetEnvironmentVariable(InlineSocketCompletions) is null)
         {
             Environment.SetEnvironmentVariable(InlineSocketCompletions, "1");
         }
@@ -52,12 +54,20 @@ internal static class Program
         }
     }
 
-    /// <summary>Runs the command line <paramref name="args"/> in-process, writing to the given streams; returns the exit code.</summary>
-    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs the command line <paramref name="args"/> in-process, writing to the given streams; returns the exit code.
+    /// <paramref name="stdin"/> answers confirmation prompts (null: the process's own stdin).
+    /// </summary>
+    internal static async Task<int> RunAsync(
+        string[] args,
+        TextWriter stdout,
+        TextWriter stderr,
+        CancellationToken cancellationToken = default,
+        ConsoleInput? stdin = null)
     {
         // Engine threads report progress and warnings concurrently.
         stderr = TextWriter.Synchronized(stderr);
-        var parseResult = Parse(args);
+        var parseResult = CreateRootCommand(stdin).Parse(args);
         if (parseResult.Errors.Count > 0)
         {
             foreach (var error in parseResult.Errors)
@@ -85,10 +95,12 @@ internal static class Program
     /// <summary>Parses a command line with the real command tree (what tests use to check request building).</summary>
     internal static ParseResult Parse(IReadOnlyList<string> args) => CreateRootCommand().Parse(args);
 
-    /// <summary>The command tree: <c>backup</c> and <c>list</c>.</summary>
-    internal static RootCommand CreateRootCommand() => new("Back up one tenant's rows from a multi-tenant PostgreSQL database.")
-    {
-        new BackupCommand(),
-        new ListCommand(),
-    };
+    /// <summary>The command tree: <c>backup</c>, <c>restore</c> and <c>list</c>; <paramref name="stdin"/> answers prompts.</summary>
+    internal static RootCommand CreateRootCommand(ConsoleInput? stdin = null)
+        => new("Back up and restore one tenant's rows of a multi-tenant PostgreSQL database.")
+        {
+            new BackupCommand(),
+            new RestoreCommand(stdin),
+            new ListCommand(),
+        };
 }

@@ -50,14 +50,17 @@ internal static class ErrorIds
     /// <summary>
     /// True when the error concerns one pipeline item only (this tenant, this archive), so a cmdlet writes it and goes
     /// on with the next item; every other error (connection, repository, bad arguments) would fail the next item too
-    /// and stops the command.
+    /// and stops the command. A refused restore (schema mismatch, key collision) is about the one backup and its target
+    /// tenant: the next backup may restore fine.
     /// </summary>
     public static bool IsItemError(ErrorCode code) => code is ErrorCode.TenantNotFound
         or ErrorCode.InvalidTenantValue
         or ErrorCode.TenantLocked
         or ErrorCode.ArchiveNotFound
         or ErrorCode.ArchiveCorrupt
-        or ErrorCode.ChecksumMismatch;
+        or ErrorCode.ChecksumMismatch
+        or ErrorCode.SchemaMismatch
+        or ErrorCode.KeyCollision;
 
     /// <summary>The record for an engine error; its target is the error's own target, else <paramref name="fallbackTarget"/>.</summary>
     public static ErrorRecord ToErrorRecord(TenantBackupException exception, object? fallbackTarget)

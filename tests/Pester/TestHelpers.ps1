@@ -20,7 +20,8 @@ function Import-BuiltModule {
 }
 
 function Invoke-TestSql {
-    param([Parameter(Mandatory)] [string] $Sql)
+    # With -Scalar, returns the first column of the first row (e.g. a count or a string_agg to compare).
+    param([Parameter(Mandatory)] [string] $Sql, [switch] $Scalar)
 
     # Npgsql ships in the module folder; the engine's connection-string rules (PG* variables) apply as in the cmdlets.
     $module = Get-Module -Name TenantBackup
@@ -31,7 +32,12 @@ function Invoke-TestSql {
         $connection.Open()
         $command = $connection.CreateCommand()
         $command.CommandText = $Sql
-        $null = $command.ExecuteNonQuery()
+        if ($Scalar) {
+            $command.ExecuteScalar()
+        }
+        else {
+            $null = $command.ExecuteNonQuery()
+        }
     }
     finally {
         $connection.Dispose()

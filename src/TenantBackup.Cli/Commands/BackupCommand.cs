@@ -1,21 +1,15 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using Microsoft.Extensions.Logging;
 using TenantBackup.Cli.Output;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Backup;
-using TenantBackup.Engine.Logging;
 
 namespace TenantBackup.Cli.Commands;
 
 /// <summary><c>tenantbackup backup</c>: one tenant into an archive in a repository (what <c>New-TenantBackup</c> does).</summary>
 internal sealed class BackupCommand : Command
 {
-    private readonly Option<string> _connection = new("--connection")
-    {
-        Description = "Npgsql connection string; missing parts come from PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD and ~/.pgpass.",
-        HelpName = "CS",
-    };
+    private readonly Option<string> _connection = SharedOptions.Connection();
 
     private readonly Option<string> _tenant = new("--tenant")
     {
@@ -31,11 +25,7 @@ internal sealed class BackupCommand : Command
         DefaultValueFactory = _ => BackupRequest.DefaultTenantColumn,
     };
 
-    private readonly Option<string> _repository = new("--repository")
-    {
-        Description = "Repository folder (default: $TENANTBACKUP_REPOSITORY, else a per-user data folder).",
-        HelpName = "DIR",
-    };
+    private readonly Option<string> _repository = SharedOptions.Repository();
 
     private readonly Option<string> _compression = new("--compression")
     {
@@ -56,17 +46,9 @@ internal sealed class BackupCommand : Command
         HelpName = "S",
     };
 
-    private readonly Option<string[]> _includeTable = new("--include-table")
-    {
-        Description = "Wildcard of tables (table or schema.table) to keep (repeatable).",
-        HelpName = "PATTERN",
-    };
+    private readonly Option<string[]> _includeTable = SharedOptions.IncludeTable("Wildcard of tables (table or schema.table) to keep (repeatable).");
 
-    private readonly Option<string[]> _excludeTable = new("--exclude-table")
-    {
-        Description = "Wildcard of tables (table or schema.table) to leave out (repeatable).",
-        HelpName = "PATTERN",
-    };
+    private readonly Option<string[]> _excludeTable = SharedOptions.ExcludeTable("Wildcard of tables (table or schema.table) to leave out (repeatable).");
 
     private readonly Option<string[]> _includePath = new("--include-path")
     {
@@ -80,30 +62,19 @@ internal sealed class BackupCommand : Command
         HelpName = "M",
     };
 
-    private readonly Option<TimeSpan?> _lockTimeout = new("--lock-timeout")
-    {
-        Description = $"How long to wait for the tenant's lock: {Durations.Forms}. Default 30s.",
-        HelpName = "DURATION",
-        CustomParser = ParseDuration,
-    };
+    private readonly Option<TimeSpan?> _lockTimeout = SharedOptions.LockTimeout();
 
-    private readonly Option<bool> _json = new("--json")
-    {
-        Description = "Print the result as JSON on stdout (progress and warnings stay on stderr).",
-    };
+    private readonly Option<bool> _json = SharedOptions.Json();
 
-    private readonly Option<bool> _verbose = new("--verbose")
-    {
-        Description = "Print the engine's steps on stderr.",
-    };
+    private readonly Option<bool> _verbose = SharedOptions.Verbose();
 
     /// <summary>Creates the command with its options and action.</summary>
     public BackupCommand()
         : base("backup", "Back up one tenant's rows into a checksummed archive in a repository.")
     {
         _compression.AcceptOnlyFromAmong("zstd", "gzip", "none");
-        _tenant.Validators.Add(RequireText);
-        _tenantColumn.Validators.Add(RequireText);
+        _tenant.Validators.Add(SharedOptions.RequireText);
+        _tenantColumn.Validators.Add(SharedOptions.RequireText);
 
         Add(_connection);
         Add(_tenant);
@@ -135,7 +106,7 @@ internal sealed class BackupCommand : Command
         var command = (BackupCommand)parseResult.CommandResult.Command;
         var request = new BackupRequest
         {
-            ConnectionString = ConnectionStrings.Build(parseResult.GetValue(command._connection), null, null, null, null, null),
+            ConnectionString = SharedOptions.ConnectionString(parseResult, command._connection),
             Tenant = parseResult.GetRequiredValue(command._tenant),
             TenantColumn = parseResult.GetValue(command._tenantColumn) ?? BackupRequest.DefaultTenantColumn,
             Repository = parseResult.GetValue(command._repository) is { } repository ? Path.GetFullPath(repository) : null,
@@ -172,9 +143,7 @@ internal sealed class BackupCommand : Command
     private async Task<int> RunAsync(ParseResult parseResult, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var request = BuildRequest(parseResult);
-        var logger = new TextLogger(
-            parseResult.GetValue(_verbose) ? LogLevel.Debug : LogLevel.Warning,
-            (level, text) => stderr.WriteLine($"tenantbackup: {Label(level)}{text}"));
+        var logger = SharedOptions.Logger(parseResult.GetValue(_verbose), stderr);
         var backup = await new BackupEngine(logger)
             .BackupAsync(request, new StderrProgress(stderr), cancellationToken)
             .ConfigureAwait(false);
@@ -191,18 +160,6 @@ internal sealed class BackupCommand : Command
         return ExitCodes.Success;
     }
 
-    private static TimeSpan? ParseDuration(ArgumentResult result)
-    {
-        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
-        if (Durations.TryParse(text, out var value))
-        {
-            return value;
-        }
-
-        result.AddError($"'{text}' is not a duration: give {Durations.Forms}.");
-        return null;
-    }
-
     private static int? ParseCompressionLevel(ArgumentResult result)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
@@ -215,19 +172,4 @@ internal sealed class BackupCommand : Command
         result.AddError($"'{text}' is not a compression level: give a whole number from 1 to 22.");
         return null;
     }
-
-    private static void RequireText(OptionResult result)
-    {
-        if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
-        {
-            result.AddError($"{result.Option.Name} must not be empty.");
-        }
-    }
-
-    private static string Label(LogLevel level) => level switch
-    {
-        >= LogLevel.Warning => "warning: ",
-        LogLevel.Information => string.Empty,
-        _ => "debug: ",
-    };
 }

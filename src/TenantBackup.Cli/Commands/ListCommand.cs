@@ -7,11 +7,7 @@ namespace TenantBackup.Cli.Commands;
 /// <summary><c>tenantbackup list</c>: the backups in a repository's index, oldest first (what <c>Get-TenantBackup</c> does).</summary>
 internal sealed class ListCommand : Command
 {
-    private readonly Option<string> _repository = new("--repository")
-    {
-        Description = "Repository folder (default: $TENANTBACKUP_REPOSITORY, else a per-user data folder).",
-        HelpName = "DIR",
-    };
+    private readonly Option<string> _repository = SharedOptions.Repository();
 
     private readonly Option<string> _tenant = new("--tenant")
     {

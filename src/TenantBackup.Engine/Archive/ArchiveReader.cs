@@ -65,8 +65,9 @@ internal sealed class ArchiveReader : IAsyncDisposable
         {
             entry = await _tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsDamage(ex))
+        catch (Exception ex) when (IsDamage(ex) || ex is InvalidOperationException)
         {
+            // TarReader reports an impossible header (a size field larger than its entry can be) as an invalid operation.
             throw Damaged("its tar stream is damaged", ex);
         }
 

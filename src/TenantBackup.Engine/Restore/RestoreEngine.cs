@@ -2,10 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using TenantBackup.Engine.Archive;
-using TenantBackup.Engine.Backup;
 using TenantBackup.Engine.Internal;
-using TenantBackup.Engine.Repository;
 
 namespace TenantBackup.Engine.Restore;
 
@@ -14,7 +11,7 @@ namespace TenantBackup.Engine.Restore;
 /// the tenant is locked against other TenantBackup operations, a safety backup of the target tenant is taken, and
 /// every change happens in one transaction, so a failure leaves the database, the files and the index as they were.
 /// </summary>
-public sealed class RestoreEngine
+public sealed partial class RestoreEngine
 {
     private readonly ILogger _logger;
 
@@ -62,7 +59,7 @@ public sealed class RestoreEngine
                     var context = new Context(request, source, targetTenant, fileTargets, database, startedAt, watch);
                     var run = planOnly
                         ? new Run(await PlanInTransactionAsync(connection, context, progress, cancellationToken).ConfigureAwait(false), null)
-                        : new Run(null, await RestoreWithSafetyBackupAsync(connection, context, progress, cancellationToken).ConfigureAwait(false));
+                        : new Run(null, await RestoreAndRecordAsync(connection, context, progress, cancellationToken).ConfigureAwait(false));
                     await TenantLock.ReleaseExclusiveAsync(connection, column, targetTenant, CancellationToken.None).ConfigureAwait(false);
                     return run;
                 }
@@ -112,7 +109,7 @@ public sealed class RestoreEngine
                 Database = context.Database,
                 Mode = context.Request.Mode,
                 KeyCollision = context.Request.KeyCollision,
-                PreRestoreBackup = !context.Request.NoPreBackup,
+                PreRestoreBackup = !context.Request.NoPreBackup && await session.TargetTenantHasRowsAsync(cancellationToken).ConfigureAwait(false),
                 Tables = tables,
                 Collisions = collisions,
                 Cycles = session.Cycles,
@@ -125,93 +122,47 @@ public sealed class RestoreEngine
         }
     }
 
+    private async Task<RestoreResult> RestoreAndRecordAsync(
+        NpgsqlConnection connection, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        var result = await RestoreInTransactionAsync(connection, context, progress, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(context, result).ConfigureAwait(false);
+        return result;
+    }
+
     /// <summary>
-    /// Takes the safety backup while holding the tenant's exclusive lock (so nothing else changes the tenant through
-    /// TenantBackup in between), restores, and removes the safety backup again when the restore fails before COMMIT.
+    /// Checks and stages everything first; then, with every precondition met, takes the safety backup (under the
+    /// tenant's exclusive lock, so no other TenantBackup operation changes the tenant in between), writes, and commits.
+    /// A failure before COMMIT rolls back the rows and the files and removes the safety backup again.
     /// </summary>
-    private async Task<RestoreResult> RestoreWithSafetyBackupAsync(
+    private async Task<RestoreResult> RestoreInTransactionAsync(
         NpgsqlConnection connection, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         var restoreId = Ids.NewId(context.StartedAt);
-        var safety = context.Request.NoPreBackup ? null : await SafetyBackupAsync(context, progress, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var result = await RestoreInTransactionAsync(connection, context, restoreId, safety?.Id, progress, cancellationToken).ConfigureAwait(false);
-            await RecordAsync(context, result, cancellationToken).ConfigureAwait(false);
-            return result;
-        }
-        catch (Exception e) when (safety is not null && e is not CommitUncertainException)
-        {
-            await RemoveBackupAsync(context.Source.OpenRepository(), safety.Id).ConfigureAwait(false);
-            throw;
-        }
-        catch (CommitUncertainException e)
-        {
-            throw e.Error;
-        }
-    }
-
-    private async Task<RestoreResult> RestoreInTransactionAsync(
-        NpgsqlConnection connection, Context context, string restoreId, string? safetyId, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
-    {
         using var files = context.FileTargets.Count == 0 ? null : new FilesRestore(context.FileTargets, restoreId);
         var session = await RestoreSession.BeginAsync(connection, context.Request, context.Source, context.TargetTenant, cancellationToken).ConfigureAwait(false);
         await using (session.ConfigureAwait(false))
         {
-            var problems = await session.PrepareAsync(cancellationToken).ConfigureAwait(false);
-            if (problems.Count > 0)
-            {
-                var code = problems[0].Code;
-                throw new TenantBackupException(
-                    code,
-                    string.Join(" ", problems.Select(p => p.Message)) + (code == ErrorCode.SchemaMismatch ? "" : " Nothing was changed."),
-                    code == ErrorCode.SchemaMismatch ? session.Differences : problems.Select(p => p.Message).ToList());
-            }
-
-            progress?.Report(new ProgressEvent("stage", null, 0, session.Tables.Count, 0, 0));
-            await session.StageAsync(files, progress, cancellationToken).ConfigureAwait(false);
-            progress?.Report(new ProgressEvent("remap", null, 0, session.Tables.Count, 0, 0));
-            var collisions = await session.RemapAsync(simulate: false, cancellationToken).ConfigureAwait(false);
-            var refused = collisions.Where(c => c.Resolution == "refuse").ToList();
-            if (refused.Count > 0)
-            {
-                throw new TenantBackupException(
-                    ErrorCode.KeyCollision,
-                    string.Join(" ", refused.Select(CollisionMessage)) + " Nothing was changed.",
-                    refused);
-            }
-
-            var missing = await session.CheckReferencesAsync(cancellationToken).ConfigureAwait(false);
-            if (missing.Count > 0)
-            {
-                throw new TenantBackupException(ErrorCode.ScopeError, string.Join(" ", missing) + " Nothing was changed.", context.TargetTenant);
-            }
-
-            await session.WriteAsync(progress, cancellationToken).ConfigureAwait(false);
-            progress?.Report(new ProgressEvent("commit", null, session.Tables.Count, session.Tables.Count, 0, 0));
-            files?.SwapIn();
+            await StageAndCheckAsync(session, files, context, progress, cancellationToken).ConfigureAwait(false);
+            var safety = context.Request.NoPreBackup ? null : await SafetyBackupAsync(context, progress, cancellationToken).ConfigureAwait(false);
             try
             {
-                await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+                await session.WriteAsync(progress, cancellationToken).ConfigureAwait(false);
+                progress?.Report(new ProgressEvent("commit", null, session.Tables.Count, session.Tables.Count, 0, 0));
+                files?.SwapIn();
             }
-            catch (Exception e) when (e is NpgsqlException or IOException)
+            catch
             {
-                files?.RollBack();
-                // The server may have committed before the connection broke: the safety backup must stay.
-                throw new CommitUncertainException(new TenantBackupException(
-                    ErrorCode.ConnectionFailed,
-                    $"The connection broke while committing the restore ({e.Message}); whether the server committed it is unknown. " +
-                    $"Check the tenant's rows; the tenant files were put back as they were{(safetyId is null ? "" : $", and backup {safetyId} holds the tenant as it was before")}.",
-                    context.Database,
-                    e));
+                // The staged files are dropped with the FilesRestore; SwapIn undoes its own renames when it fails.
+                if (safety is not null)
+                {
+                    await RemoveBackupAsync(context.Source.OpenRepository(), safety.Id).ConfigureAwait(false);
+                }
+
+                throw;
             }
 
-            files?.Complete();
-            foreach (var folder in files?.LeftoverFolders ?? [])
-            {
-                _logger.LogWarning("The restore committed, but the replaced folder {Folder} could not be removed; delete it by hand", folder);
-            }
-
+            await CommitAsync(session, files, context, safety?.Id, cancellationToken).ConfigureAwait(false);
             var tables = session.Tables.Select(t => t.ToResult()).ToList();
             _logger.LogInformation(
                 "Restored backup {Id} into tenant {Tenant} ({Mode}): {Rows} rows in {Seconds:0.0} s",
@@ -225,7 +176,7 @@ public sealed class RestoreEngine
                 TargetTenant = context.TargetTenant,
                 Database = context.Database,
                 Mode = context.Request.Mode,
-                PreRestoreBackupId = safetyId,
+                PreRestoreBackupId = safety?.Id,
                 StartedAt = context.StartedAt,
                 Duration = context.Watch.Elapsed,
                 FilesRestored = files?.FileCount ?? 0,
@@ -235,106 +186,62 @@ public sealed class RestoreEngine
         }
     }
 
-    /// <summary>The target tenant's current rows (and files), as a <c>pre-restore</c> backup; none when the tenant has no rows yet.</summary>
-    private async Task<BackupInfo?> SafetyBackupAsync(Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    /// <summary>Every check that can refuse the restore, with the archive's rows staged and remapped; nothing of the tenant's is touched yet.</summary>
+    private static async Task StageAndCheckAsync(
+        RestoreSession session, FilesRestore? files, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
-        progress?.Report(new ProgressEvent("pre-backup", null, 0, 0, 0, 0));
-        var metadata = context.Source.Metadata;
-        var request = new BackupRequest
+        var problems = await session.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        if (problems.Count > 0)
         {
-            ConnectionString = context.Request.ConnectionString,
-            Tenant = context.TargetTenant,
-            TenantColumn = metadata.Tenant.Column,
-            Repository = context.Source.OpenRepository().Root,
-            Compression = ZstdNative.IsAvailable ? Compression.Zstd : Compression.Gzip,
-            Schemas = context.Source.Schema.Tables.Select(t => t.Schema).Distinct(StringComparer.Ordinal).ToList(),
-            IncludePaths = context.FileTargets.Select(t => t.Destination).Where(Directory.Exists).ToList(),
-            Message = $"Before restoring backup {metadata.Id} into tenant {context.TargetTenant}",
-            LockTimeout = context.Request.LockTimeout,
-            Kind = BackupKinds.PreRestore,
-            ParentId = metadata.Id,
-            TenantLockHeld = true,
-        };
-        try
-        {
-            var info = await new BackupEngine(_logger).BackupAsync(request, null, cancellationToken).ConfigureAwait(false);
-            _logger.LogInformation("Safety backup {Id} of tenant {Tenant} taken before the restore: {Path}", info.Id, context.TargetTenant, info.Path);
-            return info;
+            var code = problems[0].Code;
+            throw new TenantBackupException(
+                code,
+                string.Join(" ", problems.Select(p => p.Message)) + (code == ErrorCode.SchemaMismatch ? "" : " Nothing was changed."),
+                code == ErrorCode.SchemaMismatch ? session.Differences : problems.Select(p => p.Message).ToList());
         }
-        catch (TenantBackupException e) when (e.Code == ErrorCode.TenantNotFound)
+
+        progress?.Report(new ProgressEvent("stage", null, 0, session.Tables.Count, 0, 0));
+        await session.StageAsync(files, progress, cancellationToken).ConfigureAwait(false);
+        progress?.Report(new ProgressEvent("remap", null, 0, session.Tables.Count, 0, 0));
+        var collisions = await session.RemapAsync(simulate: false, cancellationToken).ConfigureAwait(false);
+        var refused = collisions.Where(c => c.Resolution == "refuse").ToList();
+        if (refused.Count > 0)
         {
-            _logger.LogInformation("Tenant {Tenant} has no rows yet; no safety backup needed", context.TargetTenant);
-            return null;
+            throw new TenantBackupException(ErrorCode.KeyCollision, string.Join(" ", refused.Select(CollisionMessage)) + " Nothing was changed.", refused);
+        }
+
+        var missing = await session.CheckReferencesAsync(cancellationToken).ConfigureAwait(false);
+        if (missing.Count > 0)
+        {
+            throw new TenantBackupException(ErrorCode.ScopeError, string.Join(" ", missing) + " Nothing was changed.", context.TargetTenant);
         }
     }
 
-    /// <summary>Adds the restore to the restored backup's history. The data is committed by now: a failure here is a warning.</summary>
-    private async Task RecordAsync(Context context, RestoreResult result, CancellationToken cancellationToken)
-    {
-        var id = context.Source.Metadata.Id;
-        var record = new RestoreRecord
-        {
-            Id = result.Id,
-            RestoredAt = result.StartedAt,
-            RestoredBy = $"{Environment.UserName}@{Environment.MachineName}",
-            Database = result.Database,
-            TargetTenant = result.TargetTenant,
-            Mode = result.Mode,
-            Tables = result.Tables.Count,
-            Inserted = result.Inserted,
-            Updated = result.Updated,
-            Deleted = result.Deleted,
-            Remapped = result.Remapped,
-            Files = result.FilesRestored,
-            PreRestoreBackupId = result.PreRestoreBackupId,
-        };
-        try
-        {
-            var repository = context.Source.OpenRepository();
-            var found = await repository.UpdateIndexAsync(
-                index =>
-                {
-                    var entry = index.Backups.FirstOrDefault(e => string.Equals(e.Id, id, StringComparison.Ordinal));
-                    if (entry is null)
-                    {
-                        return false;
-                    }
-
-                    (entry.Restores ??= []).Add(record);
-                    return true;
-                },
-                CancellationToken.None).ConfigureAwait(false);
-            if (!found)
-            {
-                _logger.LogWarning("Backup {Id} is not in the index of {Repository}, so the restore is not recorded in its history", id, repository.Root);
-            }
-        }
-        catch (TenantBackupException e)
-        {
-            _logger.LogWarning("The restore succeeded but could not be recorded in the index: {Message}", e.Message);
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-    }
-
-    private async Task RemoveBackupAsync(BackupRepository repository, string id)
+    /// <summary>
+    /// Commits, with the files already swapped in. If COMMIT fails the files go back; the server may still have
+    /// committed before the connection broke, so the safety backup stays and the error says so.
+    /// </summary>
+    private async Task CommitAsync(RestoreSession session, FilesRestore? files, Context context, string? safetyId, CancellationToken cancellationToken)
     {
         try
         {
-            var path = await repository.UpdateIndexAsync(
-                index =>
-                {
-                    var entry = index.Backups.First(e => string.Equals(e.Id, id, StringComparison.Ordinal));
-                    index.Backups.Remove(entry);
-                    return repository.FullPath(entry);
-                },
-                CancellationToken.None).ConfigureAwait(false);
-            BackupRepository.TryDelete(path);
-            BackupRepository.TryDelete(Sha256File.PathFor(path));
+            await session.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is TenantBackupException or InvalidOperationException)
+        catch (Exception e) when (e is NpgsqlException or IOException or OperationCanceledException)
         {
-            _logger.LogWarning("The restore failed and its safety backup {Id} could not be removed: {Message}", id, e.Message);
+            files?.RollBack();
+            throw new TenantBackupException(
+                ErrorCode.ConnectionFailed,
+                $"The restore's COMMIT failed ({e.Message}); if the connection broke, whether the server committed is unknown. Check the tenant's rows; " +
+                $"the tenant files were put back as they were{(safetyId is null ? "" : $", and backup {safetyId} holds the tenant as it was before")}.",
+                context.Database,
+                e);
+        }
+
+        files?.Complete();
+        foreach (var folder in files?.LeftoverFolders ?? [])
+        {
+            _logger.LogWarning("The restore committed, but the replaced folder {Folder} could not be removed; delete it by hand", folder);
         }
     }
 
@@ -360,7 +267,7 @@ public sealed class RestoreEngine
 
     private static string CollisionMessage(KeyCollisionInfo collision) => collision.Surrogate
         ? $"{collision.Count} key(s) of {collision.Table} ({string.Join(", ", collision.Columns)}) are used by other tenants (e.g. {string.Join(", ", collision.Examples)}); " +
-            "-KeyCollision Fail refuses to give them new values. Use -KeyCollision Remap to renumber them."
+            "-KeyCollision Fail / --key-collision fail refuses to give them new values; -KeyCollision Remap / --key-collision remap renumbers them."
         : $"{collision.Count} row(s) of {collision.Table} have a ({string.Join(", ", collision.Columns)}) that another tenant already uses " +
             $"(e.g. {string.Join(", ", collision.Examples)}); such natural keys cannot be renumbered. Change them in the target, or restore into another database.";
 
@@ -369,7 +276,7 @@ public sealed class RestoreEngine
         if (string.IsNullOrEmpty(request.BackupId) == string.IsNullOrEmpty(request.ArchivePath))
         {
             throw new TenantBackupException(
-                ErrorCode.InvalidArgument, "Name the backup to restore by its id (-Id) or its archive file (-Path), not both.", "BackupId");
+                ErrorCode.InvalidArgument, "Name the backup to restore by its id (-Id) or by its archive file (-Path): one of the two. The CLI takes either as its argument.", "BackupId");
         }
 
         if (request.TargetTenant is { Length: 0 })
@@ -384,13 +291,7 @@ public sealed class RestoreEngine
 
         if (request.SkipFiles && request.FilesPath is not null)
         {
-            throw new TenantBackupException(ErrorCode.InvalidArgument, "-SkipFiles and -FilesPath contradict each other; give one.", "FilesPath");
+            throw new TenantBackupException(ErrorCode.InvalidArgument, "-SkipFiles / --skip-files and -FilesPath / --files-path contradict each other; give one.", "FilesPath");
         }
-    }
-
-    /// <summary>A COMMIT whose outcome is unknown: the safety backup must be kept.</summary>
-    private sealed class CommitUncertainException(TenantBackupException error) : Exception(error.Message, error)
-    {
-        public TenantBackupException Error { get; } = error;
     }
 }

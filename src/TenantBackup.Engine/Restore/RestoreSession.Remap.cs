@@ -237,7 +237,7 @@ internal sealed partial class RestoreSession
                         ? $"{count} row(s) of {table.Name} reference rows of the shared table {fk.ReferencesQualifiedName} that the target does not have " +
                             $"({fk.Name}); add them to {fk.ReferencesQualifiedName} first."
                         : $"{count} row(s) of {table.Name} reference rows of {fk.ReferencesQualifiedName} ({fk.Name}) that the target tenant does not have, " +
-                            $"and {fk.ReferencesQualifiedName} is not being restored; restore it too (-IncludeTable), or restore the whole tenant.");
+                            $"and {fk.ReferencesQualifiedName} is not being restored; restore it too (-IncludeTable / --include-table), or restore the whole tenant.");
                 }
             }
         }

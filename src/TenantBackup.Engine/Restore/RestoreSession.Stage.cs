@@ -83,6 +83,9 @@ internal sealed partial class RestoreSession
             var writer = await _connection.BeginTextImportAsync($"COPY {table.StageName} ({table.ColumnList}) FROM STDIN", cancellationToken).ConfigureAwait(false);
             await using (writer.ConfigureAwait(false))
             {
+                // A big chunk may keep the server busy past Npgsql's 30 s default; cancellation bounds the wait instead.
+                ((NpgsqlCopyTextWriter)writer).Timeout = Db.NoTimeout;
+
                 // The archive holds UTF-8 COPY text; a UTF-8 session takes it as it is, without decoding and re-encoding every row.
                 if (writer is StreamWriter stream && IsUtf8Session)
                 {

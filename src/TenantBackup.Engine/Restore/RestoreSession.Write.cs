@@ -171,10 +171,10 @@ internal sealed partial class RestoreSession
         {
             var triggers = await Db.QueryAsync(
                 _connection,
-                "SELECT tgname, tgenabled FROM pg_catalog.pg_trigger WHERE tgrelid = $1 AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname",
+                "SELECT tgname, tgenabled FROM pg_catalog.pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname",
                 r => (Name: r.GetString(0), Enabled: r.GetChar(1)),
                 cancellationToken,
-                Db.Param(table.Catalog.Oid)).ConfigureAwait(false);
+                Db.Param(table.SqlName)).ConfigureAwait(false);
             foreach (var (name, enabled) in triggers)
             {
                 await ExecuteAsync($"ALTER TABLE {table.SqlName} DISABLE TRIGGER {Sql.Ident(name)}", cancellationToken).ConfigureAwait(false);
@@ -201,7 +201,7 @@ internal sealed partial class RestoreSession
             throw new TenantBackupException(
                 ErrorCode.DatabaseError,
                 $"Restoring {name} failed: {e.MessageText}{constraint}.{detail} The restore was rolled back; nothing was changed. " +
-                "Fix the target (or leave the table out with -ExcludeTable) and run it again.",
+                "Fix the target (or leave the table out with -ExcludeTable / --exclude-table) and run it again.",
                 name,
                 e);
         }

@@ -94,7 +94,7 @@ internal sealed partial class RestoreSession : IAsyncDisposable
                     Kind = "not-in-scope",
                     Blocking = true,
                     Message = $"{name} is in the target but no longer holds tenant rows (no {archive.TenantColumn} column and no foreign key path to one); " +
-                        "restore into a database with the backup's schema, or leave the table out with -ExcludeTable.",
+                        "restore into a database with the backup's schema, or leave the table out with -ExcludeTable / --exclude-table.",
                 });
             }
         }
@@ -111,6 +111,16 @@ internal sealed partial class RestoreSession : IAsyncDisposable
         Cycles = cycles;
         await CheckTenantValueAsync(cancellationToken).ConfigureAwait(false);
         return CheckModeAndCycles();
+    }
+
+    /// <summary>True when the target tenant has a root row or rows in a direct table: then a safety backup is taken first.</summary>
+    public async Task<bool> TargetTenantHasRowsAsync(CancellationToken cancellationToken)
+    {
+        var anchors = Scope.Tables.Where(t => t.Kind != ScopeKind.Indirect).ToList();
+        return anchors.Count > 0 && await Db.ScalarAsync<bool>(
+            _connection,
+            "SELECT " + string.Join(" OR ", anchors.Select(t => $"EXISTS (SELECT 1 FROM {t.Table.SqlName} t0 WHERE {t.FilterSql})")),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The archive's tables the request selects, with a clear error for a pattern that matches none.</summary>
@@ -133,7 +143,7 @@ internal sealed partial class RestoreSession : IAsyncDisposable
             .ToList();
         if (selected.Count == 0)
         {
-            throw new TenantBackupException(ErrorCode.ScopeError, "-IncludeTable / -ExcludeTable leave no table of the backup to restore.", _request.ExcludeTables);
+            throw new TenantBackupException(ErrorCode.ScopeError, "-IncludeTable / -ExcludeTable (--include-table / --exclude-table) leave no table of the backup to restore.", _request.ExcludeTables);
         }
 
         return selected;
@@ -176,7 +186,7 @@ internal sealed partial class RestoreSession : IAsyncDisposable
         {
             problems.AddRange(Tables.Where(t => t.Catalog.PrimaryKey is null).Select(t => new RestoreProblem(
                 ErrorCode.InvalidArgument,
-                $"{t.Name} has no primary key, so Merge cannot tell which rows to overwrite; leave it out with -ExcludeTable {t.Name}, or use Replace.")));
+                $"{t.Name} has no primary key, so Merge cannot tell which rows to overwrite; leave it out with -ExcludeTable / --exclude-table {t.Name}, or use Replace.")));
         }
 
         foreach (var cycle in Cycles.Where(c => !c.Breakable))

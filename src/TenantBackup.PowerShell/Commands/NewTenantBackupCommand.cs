@@ -13,48 +13,14 @@ namespace TenantBackup.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "TenantBackup", SupportsShouldProcess = true, DefaultParameterSetName = ConnectionStringSet)]
 [OutputType(typeof(BackupInfo))]
-public sealed class NewTenantBackupCommand : TenantBackupCmdlet
+public sealed class NewTenantBackupCommand : DatabaseCmdlet
 {
-    /// <summary>Parameter set: connect with an Npgsql connection string (or the <c>PG*</c> variables alone).</summary>
-    public const string ConnectionStringSet = "ConnectionString";
-
-    /// <summary>Parameter set: connect with a server name, port, database and credential.</summary>
-    public const string ServerSet = "Server";
-
     private const int ProgressActivityId = 0x7B01;
 
     // The engine's defaults, shown by parameters left out.
     private static readonly BackupRequest _defaults = new() { ConnectionString = string.Empty, Tenant = string.Empty };
 
     private Compression? _compression;
-
-    /// <summary>
-    /// <para type="description">Npgsql connection string. Missing parts come from PGHOST, PGPORT, PGDATABASE, PGUSER,
-    /// PGPASSWORD and ~/.pgpass, as with psql.</para>
-    /// </summary>
-    [Parameter(ParameterSetName = ConnectionStringSet)]
-    [ValidateNotNullOrEmpty]
-    public string? ConnectionString { get; set; }
-
-    /// <summary><para type="description">Host name, IP address or Unix socket folder of the PostgreSQL server.</para></summary>
-    [Parameter(Mandatory = true, ParameterSetName = ServerSet)]
-    [ValidateNotNullOrEmpty]
-    public string? Server { get; set; }
-
-    /// <summary><para type="description">TCP port of the server (default 5432, or PGPORT).</para></summary>
-    [Parameter(ParameterSetName = ServerSet)]
-    [ValidateRange(1, 65535)]
-    public int? Port { get; set; }
-
-    /// <summary><para type="description">Database holding the tenants (default PGDATABASE, else the user name).</para></summary>
-    [Parameter(ParameterSetName = ServerSet)]
-    [ValidateNotNullOrEmpty]
-    public string? Database { get; set; }
-
-    /// <summary><para type="description">Role and password to log in with; without it, PGUSER/PGPASSWORD/~/.pgpass apply.</para></summary>
-    [Parameter(ParameterSetName = ServerSet)]
-    [Credential]
-    public PSCredential? Credential { get; set; }
 
     /// <summary><para type="description">The tenant value to back up, e.g. 42 or a uuid. Takes pipeline input.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -156,18 +122,9 @@ public sealed class NewTenantBackupCommand : TenantBackupCmdlet
     internal BackupRequest BuildRequest(Func<string, string>? resolvePath = null)
     {
         resolvePath ??= static path => path;
-        var credential = Credential == PSCredential.Empty ? null : Credential;
-        var connectionString = ConnectionStrings.Build(
-            ConnectionString,
-            Server,
-            Port,
-            Database,
-            credential?.UserName,
-            credential?.GetNetworkCredential()?.Password);
-
         return new BackupRequest
         {
-            ConnectionString = connectionString,
+            ConnectionString = BuildConnectionString(),
             Tenant = Tenant,
             TenantColumn = TenantColumn,
             Repository = Repository is null ? null : resolvePath(Repository),

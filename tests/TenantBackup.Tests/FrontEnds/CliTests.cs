@@ -117,7 +117,6 @@ public class CliTests
 
     [Theory]
     [InlineData]
-    [InlineData("restore", "0001")]
     [InlineData("verify")]
     [InlineData("backup")]
     [InlineData("backup", "--tenant")]
@@ -171,12 +170,17 @@ public class CliTests
         var root = Program.CreateRootCommand();
         var backup = root.Subcommands.Single(c => c.Name == "backup").Options.Select(o => o.Name).ToHashSet();
         var list = root.Subcommands.Single(c => c.Name == "list").Options.Select(o => o.Name).ToHashSet();
+        var restore = root.Subcommands.Single(c => c.Name == "restore").Options.Select(o => o.Name).ToHashSet();
 
         Assert.Subset(backup, new HashSet<string>
         {
             "--connection", "--tenant", "--tenant-column", "--repository", "--compression", "--include-path", "--message", "--json",
         });
         Assert.Subset(list, new HashSet<string> { "--repository", "--tenant", "--json" });
+        Assert.Subset(restore, new HashSet<string>
+        {
+            "--connection", "--target-tenant", "--mode", "--key-collision", "--no-pre-backup", "--dry-run", "--json", "--yes",
+        });
     }
 
     /// <summary>The exit code of every engine error code; a new code must be added here on purpose.</summary>

@@ -59,7 +59,7 @@ public class CmdletMetadataTests
     [Fact]
     public void TheAssemblyHasTheCmdletsOfThisStage()
     {
-        Assert.Equal(["Get-TenantBackup", "New-TenantBackup"], CmdletNames());
+        Assert.Equal(["Get-TenantBackup", "New-TenantBackup", "Restore-TenantBackup"], CmdletNames());
     }
 
     [Fact]
@@ -161,20 +161,30 @@ public class CmdletMetadataTests
         }
     }
 
-    [Fact]
-    public void NewTenantBackupHasTheConnectionAndServerSets()
+    [Theory]
+    [InlineData(typeof(NewTenantBackupCommand))]
+    [InlineData(typeof(RestoreTenantBackupCommand))]
+    public void DatabaseCmdletsHaveTheConnectionAndServerSets(Type type)
     {
-        var sets = new CmdletInfo("New-TenantBackup", typeof(NewTenantBackupCommand)).ParameterSets.ToDictionary(s => s.Name);
+        var attribute = type.GetCustomAttribute<CmdletAttribute>()!;
+        var sets = new CmdletInfo($"{attribute.VerbName}-{attribute.NounName}", type).ParameterSets.ToDictionary(s => s.Name);
 
-        Assert.Equal([NewTenantBackupCommand.ConnectionStringSet, NewTenantBackupCommand.ServerSet], sets.Keys.Order(StringComparer.Ordinal));
-        var server = sets[NewTenantBackupCommand.ServerSet].Parameters.ToDictionary(p => p.Name);
+        Assert.True(type.IsSubclassOf(typeof(DatabaseCmdlet)));
+        Assert.Equal(DatabaseCmdlet.ConnectionStringSet, attribute.DefaultParameterSetName);
+        Assert.Equal([DatabaseCmdlet.ConnectionStringSet, DatabaseCmdlet.ServerSet], sets.Keys.Order(StringComparer.Ordinal));
+        var server = sets[DatabaseCmdlet.ServerSet].Parameters.ToDictionary(p => p.Name);
         Assert.True(server["Server"].IsMandatory);
         Assert.Contains("Port", server.Keys);
         Assert.Contains("Database", server.Keys);
         Assert.Equal(typeof(PSCredential), server["Credential"].ParameterType);
         Assert.DoesNotContain("ConnectionString", server.Keys);
-        Assert.DoesNotContain("Server", sets[NewTenantBackupCommand.ConnectionStringSet].Parameters.Select(p => p.Name));
+        Assert.DoesNotContain("Server", sets[DatabaseCmdlet.ConnectionStringSet].Parameters.Select(p => p.Name));
+    }
 
+    [Fact]
+    public void NewTenantBackupTakesTheTenantFromThePipeline()
+    {
+        var sets = new CmdletInfo("New-TenantBackup", typeof(NewTenantBackupCommand)).ParameterSets.ToDictionary(s => s.Name);
         var tenant = sets[NewTenantBackupCommand.ConnectionStringSet].Parameters.Single(p => p.Name == "Tenant");
         Assert.True(tenant.IsMandatory);
         Assert.True(tenant.ValueFromPipeline);
@@ -182,14 +192,15 @@ public class CmdletMetadataTests
         Assert.Equal(0, tenant.Position);
     }
 
-    [Fact]
-    public void ParameterSetNamesAreConstFields()
+    [Theory]
+    [MemberData(nameof(CmdletTypes))]
+    public void ParameterSetNamesAreConstFields(Type type)
     {
-        var consts = typeof(NewTenantBackupCommand).GetFields(BindingFlags.Public | BindingFlags.Static)
+        var consts = type.GetFields(BindingFlags.Public | BindingFlags.Static | BindingFlags.FlattenHierarchy)
             .Where(f => f.IsLiteral)
             .Select(f => (string)f.GetRawConstantValue()!)
             .ToHashSet();
-        var used = typeof(NewTenantBackupCommand).GetProperties()
+        var used = type.GetProperties()
             .SelectMany(p => p.GetCustomAttributes<ParameterAttribute>())
             .Select(a => a.ParameterSetName)
             .Where(n => n != ParameterAttribute.AllParameterSets);
@@ -226,8 +237,63 @@ public class CmdletMetadataTests
             .ToHashSet(StringComparer.Ordinal);
         foreach (var property in type.GetProperties().Where(p => p.GetCustomAttributes<ParameterAttribute>().Any()))
         {
-            Assert.Contains($"P:{type.FullName}.{property.Name}", documented);
+            Assert.Contains($"P:{property.DeclaringType!.FullName}.{property.Name}", documented);
         }
+    }
+
+    [Fact]
+    public void RestoreTenantBackupIsAHighImpactChangeThatOutputsTheResultOrThePlan()
+    {
+        var attribute = typeof(RestoreTenantBackupCommand).GetCustomAttribute<CmdletAttribute>()!;
+        var outputTypes = typeof(RestoreTenantBackupCommand).GetCustomAttributes<OutputTypeAttribute>().SelectMany(a => a.Type).Select(t => t.Type);
+
+        Assert.Equal(VerbsData.Restore, attribute.VerbName);
+        Assert.True(attribute.SupportsShouldProcess);
+        Assert.Equal(ConfirmImpact.High, attribute.ConfirmImpact);
+        Assert.Equal([typeof(RestoreResult), typeof(RestorePlan)], outputTypes);
+    }
+
+    [Fact]
+    public void RestoreTenantBackupTakesBackupsFromThePipelineAndNamesThemByIdOrPath()
+    {
+        var parameters = new CmdletInfo("Restore-TenantBackup", typeof(RestoreTenantBackupCommand)).Parameters;
+
+        var inputObject = parameters["InputObject"];
+        Assert.Equal(typeof(BackupInfo[]), inputObject.ParameterType);
+        Assert.All(inputObject.ParameterSets.Values, set => Assert.True(set.ValueFromPipeline));
+
+        // No source parameter is mandatory or tied to a set: the command checks that exactly one names the backup.
+        foreach (var name in (string[])["InputObject", "Id", "Path"])
+        {
+            Assert.All(parameters[name].ParameterSets.Values, set => Assert.False(set.IsMandatory));
+            Assert.Equal([ParameterAttribute.AllParameterSets], parameters[name].ParameterSets.Keys);
+        }
+
+        Assert.Equal(0, parameters["Id"].ParameterSets[ParameterAttribute.AllParameterSets].Position);
+        Assert.Contains("FullName", parameters["Path"].Aliases);
+        Assert.Equal(typeof(TimeSpan), parameters["LockTimeout"].ParameterType);
+        Assert.Equal(typeof(RestoreMode), parameters["Mode"].ParameterType);
+        Assert.Equal(typeof(KeyCollisionAction), parameters["KeyCollision"].ParameterType);
+        Assert.All(
+            (string[])["NoPreBackup", "DisableTriggers", "SkipFiles", "Force"],
+            name => Assert.Equal(typeof(SwitchParameter), parameters[name].ParameterType));
+    }
+
+    [Fact]
+    public void BackupInfoBindsByPropertyNameIntoRestoreTenantBackup()
+    {
+        // Get-TenantBackup | Restore-TenantBackup and New-TenantBackup | Restore-TenantBackup; also the deserialized
+        // objects of Import-Clixml or remoting, which bind by property name only.
+        var bound = PipelineBindings(typeof(BackupInfo), typeof(RestoreTenantBackupCommand));
+
+        Assert.Equal(["Id", "Path", "Repository"], bound.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void ArchiveFilesBindByFullNameIntoRestoreTenantBackup()
+    {
+        // Get-ChildItem /backups/*.tar.zst | Restore-TenantBackup
+        Assert.Equal(["Path"], PipelineBindings(typeof(FileInfo), typeof(RestoreTenantBackupCommand)));
     }
 
     /// <summary>

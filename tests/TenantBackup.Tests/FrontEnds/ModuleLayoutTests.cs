@@ -84,19 +84,37 @@ public partial class ModuleLayoutTests
         Assert.Equal(CmdletMetadataTests.CmdletNames(), exported);
     }
 
+    public static TheoryData<Type, string[]> TableViews() => new()
+    {
+        { typeof(BackupInfo), ["Tenant", "Id", "Kind", "CreatedAt", "Size", "RowCount", "Status"] },
+        { typeof(RestoreResult), ["BackupId", "TargetTenant", "Mode", "Inserted", "Deleted", "Remapped", "Duration", "PreRestoreBackupId"] },
+        { typeof(RestorePlan), ["BackupId", "TargetTenant", "Mode", "CanRestore", "Tables", "Collisions", "Differences"] },
+        { typeof(RestoreTableResult), ["Table", "ArchiveRows", "Inserted", "Updated", "Deleted", "Remapped"] },
+        { typeof(RestoreTablePlan), ["Table", "ArchiveRows", "Insert", "Update", "Delete", "Remap"] },
+    };
+
     [Fact]
-    public void TheFormatFileHasATableViewOfBackupInfoOverRealProperties()
+    public void EveryViewOfTheFormatFileIsTested()
     {
         var format = XDocument.Load(Path.Combine(TestPaths.RepoRoot, "module", "TenantBackup.Format.ps1xml"));
-        var view = format.Descendants("View").Single(v => v.Element("ViewSelectedBy")!.Element("TypeName")!.Value == typeof(BackupInfo).FullName);
-        var table = view.Element("TableControl")!;
+
+        Assert.Equal(
+            TableViews().Select(row => ((Type)row[0]).FullName!).Order(StringComparer.Ordinal),
+            format.Descendants("View").Select(v => v.Element("ViewSelectedBy")!.Element("TypeName")!.Value).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(TableViews))]
+    public void TheFormatFileHasATableViewOverRealProperties(Type type, string[] expectedLabels)
+    {
+        var table = View(type).Element("TableControl")!;
 
         var labels = table.Descendants("TableColumnHeader").Select(h => h.Element("Label")!.Value).ToList();
         var items = table.Descendants("TableColumnItem").ToList();
-        Assert.Equal(["Tenant", "Id", "Kind", "CreatedAt", "Size", "RowCount", "Status"], labels);
+        Assert.Equal(expectedLabels, labels);
         Assert.Equal(labels.Count, items.Count);
 
-        var properties = typeof(BackupInfo).GetProperties().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var properties = type.GetProperties().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var item in items)
         {
             var property = item.Element("PropertyName")?.Value;
@@ -130,17 +148,58 @@ public partial class ModuleLayoutTests
             Path = backup.Path, Repository = backup.Repository, Sha256 = backup.Sha256, Compression = backup.Compression,
         };
 
-        var scripts = XDocument.Load(Path.Combine(TestPaths.RepoRoot, "module", "TenantBackup.Format.ps1xml"))
-            .Descendants("ScriptBlock").Select(s => s.Value).ToList();
+        var scripts = View(typeof(BackupInfo)).Descendants("ScriptBlock").Select(s => s.Value).ToList();
 
         Assert.Equal(expected, RunColumnScript(scripts[1], backup));
         Assert.Equal(backup.CreatedAt.LocalDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), RunColumnScript(scripts[0], backup));
     }
 
-    private static string RunColumnScript(string script, BackupInfo backup)
+    [Theory]
+    [InlineData(2.34, "00:00:02.3")]
+    [InlineData(3725.5, "01:02:05.5")]
+    [InlineData(93784, "26:03:04.0")]
+    public void TheRestoreDurationColumnShowsHoursMinutesSecondsAndTenths(double seconds, string expected)
+    {
+        var result = new RestoreResult
+        {
+            Id = "r", BackupId = "b", Tenant = "42", TargetTenant = "42", Database = "PostgreSQL db1:5432/app", Mode = RestoreMode.Replace,
+            StartedAt = DateTimeOffset.UnixEpoch, Duration = TimeSpan.FromSeconds(seconds), FilesRestored = 0, Path = "/a.tar.zst", Tables = [],
+        };
+
+        var script = View(typeof(RestoreResult)).Descendants("ScriptBlock").Single().Value;
+
+        Assert.Equal(expected, RunColumnScript(script, result));
+    }
+
+    [Fact]
+    public void ThePlanColumnsCountTablesCollisionsAndDifferences()
+    {
+        var plan = new RestorePlan
+        {
+            BackupId = "b", Tenant = "42", TargetTenant = "42", Database = "PostgreSQL db1:5432/app", Mode = RestoreMode.Replace,
+            KeyCollision = KeyCollisionAction.Remap, PreRestoreBackup = true, Files = 0, Path = "/a.tar.zst", Problems = [], Cycles = [],
+            Tables =
+            [
+                new RestoreTablePlan { Table = "public.a", ArchiveRows = 1, Insert = 1, Update = 0, Delete = 0, Remap = 0 },
+                new RestoreTablePlan { Table = "public.b", ArchiveRows = 1, Insert = 1, Update = 0, Delete = 0, Remap = 0 },
+            ],
+            Collisions = [new KeyCollisionInfo { Table = "public.a", Columns = ["id"], Surrogate = true, Count = 1, Examples = ["1"], Resolution = "remap" }],
+            SchemaDifferences = [],
+        };
+
+        var scripts = View(typeof(RestorePlan)).Descendants("ScriptBlock").Select(s => s.Value).ToList();
+
+        Assert.Equal(["2", "1", "0"], scripts.Select(script => RunColumnScript(script, plan)));
+    }
+
+    private static XElement View(Type type) => XDocument.Load(Path.Combine(TestPaths.RepoRoot, "module", "TenantBackup.Format.ps1xml"))
+        .Descendants("View")
+        .Single(v => v.Element("ViewSelectedBy")!.Element("TypeName")!.Value == type.FullName);
+
+    private static string RunColumnScript(string script, object value)
     {
         using var ps = System.Management.Automation.PowerShell.Create(InitialSessionState.CreateDefault2());
-        ps.AddScript("param($InputObject) $InputObject | ForEach-Object { " + script + " }").AddArgument(backup);
+        ps.AddScript("param($InputObject) $InputObject | ForEach-Object { " + script + " }").AddArgument(value);
         var result = ps.Invoke();
         Assert.False(ps.HadErrors, string.Join(Environment.NewLine, ps.Streams.Error));
         return Assert.Single(result).ToString();

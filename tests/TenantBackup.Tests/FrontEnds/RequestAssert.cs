@@ -24,4 +24,21 @@ internal static class RequestAssert
         Assert.Equal(Defaults.Kind, request.Kind);
         Assert.Null(request.ParentId);
     }
+
+    private static readonly RestoreRequest RestoreDefaults = new() { ConnectionString = "x" };
+
+    public static void HasEngineDefaults(RestoreRequest request)
+    {
+        Assert.Null(request.Repository);
+        Assert.Null(request.TargetTenant);
+        Assert.Equal(RestoreDefaults.Mode, request.Mode);
+        Assert.Equal(RestoreDefaults.KeyCollision, request.KeyCollision);
+        Assert.False(request.NoPreBackup);
+        Assert.False(request.DisableTriggers);
+        Assert.Empty(request.IncludeTables);
+        Assert.Empty(request.ExcludeTables);
+        Assert.Null(request.FilesPath);
+        Assert.False(request.SkipFiles);
+        Assert.Equal(RestoreDefaults.LockTimeout, request.LockTimeout);
+    }
 }

@@ -138,6 +138,39 @@ public class TenantBackupCmdletTests
         Assert.All(ps.Streams.Error, e => Assert.Equal(ErrorCategory.ObjectNotFound, e.CategoryInfo.Category));
     }
 
+    [Theory]
+    [InlineData(ErrorCode.SchemaMismatch, ErrorCategory.InvalidData)]
+    [InlineData(ErrorCode.KeyCollision, ErrorCategory.ResourceExists)]
+    [InlineData(ErrorCode.ArchiveCorrupt, ErrorCategory.InvalidData)]
+    public void ARefusedRestoreConcernsOneBackupAndTheNextOneRuns(ErrorCode code, ErrorCategory category)
+    {
+        var calls = 0;
+        using var ps = Session((_, _, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            throw new TenantBackupException(code, "Refused.");
+        });
+
+        var output = ps.Invoke(new[] { "a", "b" });
+
+        Assert.Empty(output);
+        Assert.Equal(2, calls);
+        Assert.Equal([code.ToString(), code.ToString()], ps.Streams.Error.Select(e => e.FullyQualifiedErrorId.Split(',')[0]));
+        Assert.All(ps.Streams.Error, e => Assert.Equal(category, e.CategoryInfo.Category));
+    }
+
+    [Fact]
+    public void OnlyErrorsAboutOneTenantOrOneBackupAreItemErrors()
+    {
+        ErrorCode[] itemErrors =
+        [
+            ErrorCode.TenantNotFound, ErrorCode.InvalidTenantValue, ErrorCode.TenantLocked, ErrorCode.ArchiveNotFound,
+            ErrorCode.ArchiveCorrupt, ErrorCode.ChecksumMismatch, ErrorCode.SchemaMismatch, ErrorCode.KeyCollision,
+        ];
+
+        Assert.Equal(itemErrors.Order(), Enum.GetValues<ErrorCode>().Where(ErrorIds.IsItemError).Order());
+    }
+
     [Fact]
     public void AnErrorThatWouldFailEveryItemStopsTheCommand()
     {
