@@ -162,12 +162,10 @@ prepare() {
         "$name" "$rep" "$deleted" "$vacuumed" "$checkpointed" >>"$PREP"
 }
 
-# The tool's command line for a case, into the array TOOL. The CLI turns on inline socket completions unless the
-# environment says otherwise; with them on, a restore can stall for the connection's timeout at the end of a staging
-# COPY and fail (bench/restore-findings.md says why), so the benchmark turns them off.
+# The tool's command line for a case, into the array TOOL.
 tool_command() {
     local name=$1 rep=$2
-    TOOL=(env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0 dotnet "$DLL" restore)
+    TOOL=(dotnet "$DLL" restore)
     case "$name" in
         replace-empty) TOOL+=("$ARCHIVE1") ;;
         replace-nopre) TOOL+=("$ARCHIVE1" --no-pre-backup) ;;
@@ -251,11 +249,11 @@ fi
 cat >"$RUN/commands.txt" <<EOF
 # \$CS = "Host=127.0.0.1;Port=\$PORT;Username=postgres;Database=$DB;Options='$LOG_STATEMENTS'"
 # replace-empty (replace-nopre: add --no-pre-backup; replace-small: tenant 2's archive)
-env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0 dotnet src/TenantBackup.Cli/bin/Release/net8.0/tenantbackup.dll restore "\$ARCHIVE" --connection "\$CS" --repository "\$SAFETY" --yes --json
+dotnet src/TenantBackup.Cli/bin/Release/net8.0/tenantbackup.dll restore "\$ARCHIVE" --connection "\$CS" --repository "\$SAFETY" --yes --json
 # merge
-env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0 dotnet src/TenantBackup.Cli/bin/Release/net8.0/tenantbackup.dll restore "\$ARCHIVE" --mode merge --connection "\$CS" --repository "\$SAFETY" --yes --json
+dotnet src/TenantBackup.Cli/bin/Release/net8.0/tenantbackup.dll restore "\$ARCHIVE" --mode merge --connection "\$CS" --repository "\$SAFETY" --yes --json
 # clone (N = 1000 + repetition)
-env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0 dotnet src/TenantBackup.Cli/bin/Release/net8.0/tenantbackup.dll restore "\$ARCHIVE" --target-tenant N --connection "\$CS" --repository "\$SAFETY" --yes --json
+dotnet src/TenantBackup.Cli/bin/Release/net8.0/tenantbackup.dll restore "\$ARCHIVE" --target-tenant N --connection "\$CS" --repository "\$SAFETY" --yes --json
 # baseline-copy (baseline-small: baseline-2.sql)
 PGOPTIONS='$LOG_STATEMENTS' psql -X -q -1 -v ON_ERROR_STOP=1 -h 127.0.0.1 -p \$PORT -U postgres -d $DB -f baseline-1.sql
 # each of them: /usr/bin/time -v -o TIMEFILE <command>

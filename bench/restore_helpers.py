@@ -110,7 +110,7 @@ PHASES = [
     ("stage: COPY into temp tables", r"^COPY pg_temp\.\S*tb_stage_"),
     ("stage: ANALYZE, count", r"^(ANALYZE pg_temp\.|SELECT count\(\*\) FROM pg_temp\.\S*tb_stage_\S*$)"),
     ("remap (tenant, keys)", r"(pg_temp\.\S*tb_map_|^UPDATE pg_temp\.|setval\(\$1::regclass, GREATEST)"),
-    ("checks (collisions, references)", r"^SELECT count\(\*\) FROM pg_temp\.\S*tb_stage_\S* s WHERE"),
+    ("checks and counts against the target", r"^SELECT count\(\*\) FROM pg_temp\.\S*tb_stage_\S* s WHERE"),
     ("purge: DELETE", r"^DELETE FROM "),
     ("write: INSERT", r"^INSERT INTO "),
     ("write: UPDATE", r"^UPDATE "),

@@ -176,9 +176,10 @@ def main(argv):
     w("| **all statements** | " + " | ".join(f"**{median_run(c).get('server_s', 0):.2f}** " for c in shown) + "|")
     w("| outside the statements | " + " | ".join(f"{median_run(c)['wall'] - median_run(c).get('server_s', 0):.2f}" for c in shown) + " |")
     w("| wall | " + " | ".join(f"{median_run(c)['wall']:.2f}" for c in shown) + " |")
-    checkpoints = sum(r.get("checkpoints", 0) for r in measured)
+    inside = [f"{r['case']} {r['rep']}" for r in measured if r.get("checkpoints")]
     w("")
-    w(f"Checkpoints that started inside a timed run: {checkpoints}.")
+    w("A checkpoint started inside a timed run (max_wal_size reached): "
+      + (", ".join(inside) if inside else "none") + ". Every run starts right after a `CHECKPOINT`.")
     w("")
     top = median_run("replace-empty")
     if top and top.get("statementsFile") and os.path.exists(top["statementsFile"]):
@@ -235,12 +236,13 @@ def main(argv):
     w("Load average (1 min) read just before each run; repetition 0 is the warm-up, not in the figures above. Rows: what "
       "the restore reports it inserted + updated (remapped: keys renumbered).")
     w("")
-    w("| rep | case | wall s | max RSS MB | user s | sys s | server s | rows | remapped | load |")
-    w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    w("| rep | case | wall s | max RSS MB | user s | sys s | server s | rows | remapped | checkpoints | load |")
+    w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in records:
         rows = r.get("inserted", 0) + r.get("updated", 0) if "inserted" in r else None
         w(f"| {r['rep']} | {r['case']} | {r['wall']:.2f} | {r['rss_kb'] / 1024:.0f} | {r['user']:.2f} | {r['sys']:.2f} | "
-          f"{r.get('server_s', 0):.2f} | {'—' if rows is None else f'{rows:,}'} | {r.get('remapped', '—') if rows is not None else '—'} | {r['load1']} |")
+          f"{r.get('server_s', 0):.2f} | {'—' if rows is None else f'{rows:,}'} | {r.get('remapped', '—') if rows is not None else '—'} | "
+          f"{r.get('checkpoints', 0)} | {r['load1']} |")
     loads = [float(r["load1"]) for r in measured]
     w("")
     w(f"Load average during the measured runs: median {statistics.median(loads):.2f}, max {max(loads):.2f} "
