@@ -32,7 +32,8 @@
 #      at the start (count and sum of hashtext(row) — the clones are gone, tenant 1 is back as it was);
 #   5. writes its section of docs/benchmarks.md, between the markers <!-- bench/restore.sh: begin --> and
 #      <!-- bench/restore.sh: end --> (appended when the file has none; bench/run.sh keeps the section when it
-#      rewrites the file), with bench/restore-findings.md inside it when that exists.
+#      rewrites the file), with bench/restore-findings.md inside it when that exists. With --keep, the section can be
+#      written again from the same measurements (after editing the findings): bash WORK/restore-run/report.sh.
 #
 # Usage: bench/restore.sh [--rows N] [--reps N] [--keep] [--cluster DIR] [--output FILE] [--no-build] [--no-diag]
 #                         [--findings FILE]
@@ -260,9 +261,19 @@ PGOPTIONS='$LOG_STATEMENTS' psql -X -q -1 -v ON_ERROR_STOP=1 -h 127.0.0.1 -p \$P
 # before each (untimed): delete-1.sql or delete-2.sql where the case needs an empty tenant, then
 #   VACUUM (ANALYZE) $TENANT_TABLES; CHECKPOINT;
 EOF
-rhelpers report --results "$RESULTS" --prep "$PREP" --verify "$RUN/verify.json" --schema "$RUN/schema.json" \
-    --port "$PORT" --dbname "$DB" --archive "$ARCHIVE1" --small-archive "$ARCHIVE2" --reps "$REPS" --rows "$ROWS" \
-    --load-before "$LOAD_BEFORE" --load-seconds "${LOAD_SECONDS:-}" --run-seconds "$(( $(date +%s) - RUN_START ))" \
-    --invocation "$INVOCATION" --commands-file "$RUN/commands.txt" --baseline-script "$RUN/baseline-1.sql" \
-    --delete-script "$RUN/delete-1.sql" --findings "$FINDINGS" --output "$OUTPUT"
+# The report is a script of its own, so that with --keep it can be written again from the same measurements after
+# bench/restore-findings.md changes (bash WORK/restore-run/report.sh, with the cluster running).
+q() { printf '%q' "$1"; }
+cat >"$RUN/report.sh" <<EOF
+#!/usr/bin/env bash
+exec python3 $(q "$BENCH/restore_helpers.py") report --results $(q "$RESULTS") --prep $(q "$PREP") \\
+    --verify $(q "$RUN/verify.json") --schema $(q "$RUN/schema.json") --port $PORT --dbname $DB \\
+    --archive $(q "$ARCHIVE1") --small-archive $(q "$ARCHIVE2") --reps $REPS --rows $ROWS \\
+    --load-before $(q "$LOAD_BEFORE") --load-seconds $(q "${LOAD_SECONDS:-}") \\
+    --run-seconds $(( $(date +%s) - RUN_START )) --date $(q "$(date -u '+%Y-%m-%d %H:%M UTC')") \\
+    --invocation $(q "$INVOCATION") --commands-file $(q "$RUN/commands.txt") \\
+    --baseline-script $(q "$RUN/baseline-1.sql") --delete-script $(q "$RUN/delete-1.sql") \\
+    --findings $(q "$FINDINGS") --output $(q "$OUTPUT")
+EOF
+bash "$RUN/report.sh"
 log "restore section written to $OUTPUT; whole run $(( $(date +%s) - RUN_START )) s"

@@ -109,7 +109,8 @@ DURATION = re.compile(r"^duration: ([\d.]+) ms  (statement|parse|bind|execute)([
 PHASES = [
     ("stage: COPY into temp tables", r"^COPY pg_temp\.\S*tb_stage_"),
     ("stage: ANALYZE, count", r"^(ANALYZE pg_temp\.|SELECT count\(\*\) FROM pg_temp\.\S*tb_stage_\S*$)"),
-    ("remap (tenant, keys)", r"(pg_temp\.\S*tb_map_|^UPDATE pg_temp\.|setval\(\$1::regclass, GREATEST)"),
+    ("keys: collision check", r"^INSERT INTO pg_temp\.\S*tb_map_\S* \(old\) SELECT"),
+    ("keys: new values, staged rows rewritten", r"(pg_temp\.\S*tb_map_|^UPDATE pg_temp\.|setval\(\$1::regclass, GREATEST)"),
     ("checks and counts against the target", r"^SELECT count\(\*\) FROM pg_temp\.\S*tb_stage_\S* s WHERE"),
     ("purge: DELETE", r"^DELETE FROM "),
     ("write: INSERT", r"^INSERT INTO "),
@@ -147,17 +148,22 @@ def cmd_statements(args):
             statements.append(entry)
     for s in statements:
         s["sql"] = " ".join(s["sql"].split())
-        s["phase"] = next(name for name, pattern in PHASES if re.search(pattern, s["sql"]))
+        s["phase"] = phase_of(s["sql"])
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump({"statements": statements, "checkpoints": checkpoints}, f, indent=1)
+
+
+def phase_of(sql):
+    return next(name for name, pattern in PHASES if re.search(pattern, sql))
 
 
 def summarize_statements(path):
     with open(path, encoding="utf-8") as f:
         log = json.load(f)
-    phases = {}
+    phases = {name: 0.0 for name, _ in PHASES}
     for s in log["statements"]:
-        phases[s["phase"]] = phases.get(s["phase"], 0.0) + s["ms"] / 1000
+        phases[phase_of(s["sql"])] += s["ms"] / 1000
+    phases = {k: v for k, v in phases.items() if v > 0}
     return {
         "statements": len(log["statements"]),
         "server_s": round(sum(s["ms"] for s in log["statements"]) / 1000, 3),

@@ -3,9 +3,9 @@
 #
 # What it does, all on this machine:
 #   1. builds the CLI (Release) unless --no-build;
-#   2. starts a throwaway PostgreSQL cluster (initdb into a temporary folder, a free port on 127.0.0.1, trust auth;
-#      shared_buffers = 1GB, max_wal_size = 4GB, wal_level = minimal, max_wal_senders = 0, everything else at its
-#      initdb default — fsync and synchronous_commit stay on);
+#   2. starts a throwaway PostgreSQL cluster (bench/cluster.sh, shared with bench/restore.sh: initdb into a temporary
+#      folder, a free port on 127.0.0.1, trust auth; shared_buffers = 1GB, max_wal_size = 4GB, wal_level = minimal,
+#      max_wal_senders = 0, everything else at its initdb default — fsync and synchronous_commit stay on);
 #   3. loads bench/schema.sql + bench/load.sql: a multi-tenant schema (tenants; customers, orders, events with jsonb and
 #      text; order_items without a tenant column) with tenant 1 of --rows rows, tenant 2 ten times smaller, four more
 #      tenants as big as tenant 1 together, twenty tiny ones, all interleaved; indexes on tenant and FK columns;
@@ -32,7 +32,8 @@
 #   5. checks correctness: every table's data chunks in the tool's archive, concatenated in order, must equal byte for
 #      byte psql's \copy output of that table's query; the timed baseline's stream must equal all chunks concatenated;
 #   6. prints a markdown report and writes it to docs/benchmarks.md (with bench/findings.md appended when it exists:
-#      the hand analysis of where the time goes, dated, which a new run does not redo).
+#      the hand analysis of where the time goes, dated, which a new run does not redo); the restore section that
+#      bench/restore.sh writes into the same file stays, at the end.
 #
 # Usage: bench/run.sh [--rows N] [--reps N] [--keep] [--cluster DIR] [--output FILE] [--no-build] [--no-diag]
 #                     [--no-context] [--findings FILE]
