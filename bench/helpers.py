@@ -441,9 +441,26 @@ def cmd_report(args):
             w(f.read().rstrip())
         w("")
     text = "\n".join(out)
+    # bench/restore.sh writes its own section into the same file: it stays, at the end, when this report is rewritten.
+    kept = marked_section(args.output)
     with open(args.output, "w", encoding="utf-8") as f:
-        f.write(text + "\n")
+        f.write(text + "\n" if not kept else text.rstrip("\n") + "\n\n" + kept + "\n")
     print(text)
+
+
+RESTORE_BEGIN = "<!-- bench/restore.sh: begin -->"
+RESTORE_END = "<!-- bench/restore.sh: end -->"
+
+
+def marked_section(path):
+    """The restore section of the report at path, markers included, or an empty string."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return ""
+    start, end = text.find(RESTORE_BEGIN), text.find(RESTORE_END)
+    return text[start:end + len(RESTORE_END)] if 0 <= start < end else ""
 
 
 def psql_query(conn, sql):
@@ -463,6 +480,34 @@ def first_line(cmd):
         return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[0]
     except (OSError, subprocess.CalledProcessError, IndexError):
         return "unknown"
+
+
+def machine_facts(conn):
+    """The machine, the software and the cluster's non-default settings, with the labels the reports print."""
+    mem_kb = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1))
+    cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read())
+    settings = psql_query(conn, "SELECT name || ' = ' || current_setting(name) FROM pg_settings "
+                                "WHERE source NOT IN ('default', 'override') AND name NOT IN ('port', 'unix_socket_directories', "
+                                "'listen_addresses', 'log_timezone', 'TimeZone', 'lc_messages', 'lc_monetary', 'lc_numeric', "
+                                "'lc_time', 'default_text_search_config', 'DateStyle', 'dynamic_shared_memory_type', "
+                                "'application_name', 'client_encoding', 'log_destination', 'logging_collector', 'log_directory', "
+                                "'log_filename', 'log_min_messages') ORDER BY name")
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu.group(1) if cpu else "unknown",
+        "cores": os.cpu_count(),
+        "ram": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "kernel": first_line(["uname", "-sr"]),
+        "postgres": psql_query(conn, "SELECT version()")[0][0],
+        "dotnet": f"SDK {first_line(['dotnet', '--version'])}; runtime "
+                  + ", ".join(l for l in subprocess.run(['dotnet', '--list-runtimes'], capture_output=True, text=True).stdout.splitlines()
+                              if l.startswith('Microsoft.NETCore.App')).replace(' [', ' (').replace(']', ')')
+                  + " (the CLI targets net8.0 with RollForward=Major)",
+        "zstd": first_line(["zstd", "--version"]).strip("* ").split(",")[0] + f"; libzstd {os.path.basename(os.path.realpath('/usr/lib/x86_64-linux-gnu/libzstd.so.1'))}",
+        "labels": {"cpu": "CPU", "cores": "cores", "ram": "RAM", "kernel": "kernel", "postgres": "PostgreSQL", "dotnet": ".NET",
+                   "zstd": "zstd", "loadBefore": "load average before the run (1, 5, 15 min)"},
+        "settings": "\n".join(s[0] for s in settings),
+    }
 
 
 def cmd_meta(args):
@@ -487,32 +532,11 @@ def cmd_meta(args):
         tables.append({"table": t["table"], "scope": str(scope.get(t["table"], "")).lower(), "rows": int(count),
                        "rowsBig": t["rows"], "rowsSmall": small_rows.get(t["table"], 0), "copyBytesBig": t["bytes"], "size": size})
     rows_big = sum(t["rowsBig"] for t in tables)
-    mem_kb = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1))
-    cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read())
-    settings = psql_query(conn, "SELECT name || ' = ' || current_setting(name) FROM pg_settings "
-                                "WHERE source NOT IN ('default', 'override') AND name NOT IN ('port', 'unix_socket_directories', "
-                                "'listen_addresses', 'log_timezone', 'TimeZone', 'lc_messages', 'lc_monetary', 'lc_numeric', "
-                                "'lc_time', 'default_text_search_config', 'DateStyle', 'dynamic_shared_memory_type', "
-                                "'application_name', 'client_encoding', 'log_destination', 'logging_collector', 'log_directory', "
-                                "'log_filename', 'log_min_messages') ORDER BY name")
     with open(args.commands_file, encoding="utf-8") as f:
         commands = f.read()
     meta = {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu.group(1) if cpu else "unknown",
-        "cores": os.cpu_count(),
-        "ram": f"{mem_kb / 1024 / 1024:.1f} GiB",
-        "kernel": first_line(["uname", "-sr"]),
-        "postgres": psql_query(conn, "SELECT version()")[0][0],
-        "dotnet": f"SDK {first_line(['dotnet', '--version'])}; runtime "
-                  + ", ".join(l for l in subprocess.run(['dotnet', '--list-runtimes'], capture_output=True, text=True).stdout.splitlines()
-                              if l.startswith('Microsoft.NETCore.App')).replace(' [', ' (').replace(']', ')')
-                  + " (the CLI targets net8.0 with RollForward=Major)",
-        "zstd": first_line(["zstd", "--version"]).strip("* ").split(",")[0] + f"; libzstd {os.path.basename(os.path.realpath('/usr/lib/x86_64-linux-gnu/libzstd.so.1'))}",
+        **machine_facts(conn),
         "loadBefore": args.load_before,
-        "labels": {"cpu": "CPU", "cores": "cores", "ram": "RAM", "kernel": "kernel", "postgres": "PostgreSQL", "dotnet": ".NET",
-                   "zstd": "zstd", "loadBefore": "load average before the run (1, 5, 15 min)"},
-        "settings": "\n".join(s[0] for s in settings),
         "datasetText": args.dataset_text,
         "tables": tables,
         "rowsBig": rows_big,

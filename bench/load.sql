@@ -150,6 +150,12 @@ FROM (SELECT g, tenant_id, h - b[tenant_id] AS k, random() < 0.7 AS with_custome
 JOIN alloc a USING (tenant_id)
 JOIN cust_rank c ON c.tenant_id = s.tenant_id AND c.k = (s.k * 104729) % a.c_cust
 ORDER BY s.g;
+
+-- The identity sequences continue after the loaded keys, as an application's would.
+SELECT setval(pg_get_serial_sequence('customers', 'id'), max(id)) FROM customers;
+SELECT setval(pg_get_serial_sequence('orders', 'id'), max(id)) FROM orders;
+SELECT setval(pg_get_serial_sequence('order_items', 'id'), max(id)) FROM order_items;
+SELECT setval(pg_get_serial_sequence('events', 'id'), max(id)) FROM events;
 COMMIT;
 
 -- What a real application has: an index on every tenant column and every FK column, and the FKs themselves.

@@ -3,9 +3,9 @@
 #
 # What it does, all on this machine:
 #   1. builds the CLI (Release) unless --no-build;
-#   2. starts a throwaway PostgreSQL cluster (initdb into a temporary folder, a free port on 127.0.0.1, trust auth;
-#      shared_buffers = 1GB, max_wal_size = 4GB, wal_level = minimal, max_wal_senders = 0, everything else at its
-#      initdb default — fsync and synchronous_commit stay on);
+#   2. starts a throwaway PostgreSQL cluster (bench/cluster.sh, shared with bench/restore.sh: initdb into a temporary
+#      folder, a free port on 127.0.0.1, trust auth; shared_buffers = 1GB, max_wal_size = 4GB, wal_level = minimal,
+#      max_wal_senders = 0, everything else at its initdb default — fsync and synchronous_commit stay on);
 #   3. loads bench/schema.sql + bench/load.sql: a multi-tenant schema (tenants; customers, orders, events with jsonb and
 #      text; order_items without a tenant column) with tenant 1 of --rows rows, tenant 2 ten times smaller, four more
 #      tenants as big as tenant 1 together, twenty tiny ones, all interleaved; indexes on tenant and FK columns;
@@ -32,7 +32,8 @@
 #   5. checks correctness: every table's data chunks in the tool's archive, concatenated in order, must equal byte for
 #      byte psql's \copy output of that table's query; the timed baseline's stream must equal all chunks concatenated;
 #   6. prints a markdown report and writes it to docs/benchmarks.md (with bench/findings.md appended when it exists:
-#      the hand analysis of where the time goes, dated, which a new run does not redo).
+#      the hand analysis of where the time goes, dated, which a new run does not redo); the restore section that
+#      bench/restore.sh writes into the same file stays, at the end.
 #
 # Usage: bench/run.sh [--rows N] [--reps N] [--keep] [--cluster DIR] [--output FILE] [--no-build] [--no-diag]
 #                     [--no-context] [--findings FILE]
@@ -87,102 +88,12 @@ done
 [[ "$ROWS" =~ ^[0-9]+$ ]] && [ "$ROWS" -ge 2000 ] || { echo "bench/run.sh: --rows must be a whole number of at least 2000" >&2; exit 2; }
 [[ "$REPS" =~ ^[0-9]+$ ]] && [ "$REPS" -ge 1 ] || { echo "bench/run.sh: --reps must be at least 1" >&2; exit 2; }
 
-log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-
-for tool in psql pg_dump zstd tar python3 dotnet; do
-    command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is not on PATH" >&2; exit 1; }
-done
-[ -x /usr/bin/time ] || { echo "bench/run.sh: GNU time is missing at /usr/bin/time (apt-get install time)" >&2; exit 1; }
-[ -x "$PGBIN/initdb" ] || { echo "bench/run.sh: no initdb in $PGBIN (set PGBIN)" >&2; exit 1; }
-
-# The server must not run as root: as root, run its commands as postgres.
-if [ "$(id -u)" = 0 ]; then
-    PGUSER_OS=postgres
-    as_pg() { runuser -u postgres -- "$@"; }
-else
-    PGUSER_OS=$(id -un)
-    as_pg() { "$@"; }
-fi
-
-helpers() { python3 "$BENCH/helpers.py" "$@"; }
-
-# ---------------------------------------------------------------------------------------------------- the cluster
-STARTED=0
-if [ -n "$CLUSTER" ]; then
-    WORK=$(cd "$CLUSTER" && pwd)
-    [ -d "$WORK/pgdata" ] || { echo "bench/run.sh: $WORK has no pgdata (make one with --keep)" >&2; exit 2; }
-    KEEP=1  # a reused cluster belongs to whoever made it
-else
-    WORK=$(mktemp -d "${TMPDIR:-/tmp}/tenantbackup-bench.XXXXXX")
-    chmod 755 "$WORK"
-fi
-PGDATA="$WORK/pgdata"
-
-cleanup() {
-    local status=$?
-    if [ "$KEEP" = 1 ]; then
-        if [ -n "${PORT:-}" ]; then
-            log "kept: $WORK (server on 127.0.0.1:$PORT, connection \"Host=127.0.0.1;Port=$PORT;Username=postgres;Database=$DB\")"
-            log "stop it with: $([ "$(id -u)" = 0 ] && echo "runuser -u postgres -- ")$PGBIN/pg_ctl -D $PGDATA stop -m fast; remove it with rm -rf $WORK"
-        fi
-    else
-        if [ "$STARTED" = 1 ]; then
-            as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
-        fi
-        rm -rf "$WORK"
-    fi
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [ ! -f "$PGDATA/PG_VERSION" ]; then
-    mkdir -p "$PGDATA" "$WORK/socket"
-    chown "$PGUSER_OS" "$PGDATA" "$WORK/socket"
-    log "initdb $PGDATA"
-    as_pg "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$WORK/initdb.log"
-    PORT=$(helpers free-port)
-    cat >>"$PGDATA/postgresql.conf" <<EOF
-
-# bench/run.sh
-listen_addresses = '127.0.0.1'
-port = $PORT
-unix_socket_directories = '$WORK/socket'
-shared_buffers = 1GB
-max_wal_size = 4GB
-wal_level = minimal
-max_wal_senders = 0
-EOF
-else
-    PORT=$(sed -n "s/^port = \([0-9]*\)$/\1/p" "$PGDATA/postgresql.conf" | tail -1)
-fi
-
-if ! as_pg "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
-    log "starting PostgreSQL on 127.0.0.1:$PORT"
-    as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 start >/dev/null
-    STARTED=1
-fi
-
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres)
-CS="Host=127.0.0.1;Port=$PORT;Username=postgres;Database=$DB"
-
-if [ "$(cat "$WORK/loaded-rows" 2>/dev/null)" != "$ROWS" ]; then
-    "${PSQL[@]}" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-    log "loading $ROWS rows for tenant 1 (and the other tenants)"
-    load_start=$(date +%s)
-    "${PSQL[@]}" -d "$DB" -v rows="$ROWS" -f "$BENCH/load.sql" >/dev/null
-    echo "$ROWS" >"$WORK/loaded-rows"
-    log "loaded in $(( $(date +%s) - load_start )) s; database $("${PSQL[@]}" -d "$DB" -Atc "SELECT pg_size_pretty(pg_database_size(current_database()))")"
-fi
-
-# ---------------------------------------------------------------------------------------------------- the tool
-DLL="$ROOT/src/TenantBackup.Cli/bin/Release/net8.0/tenantbackup.dll"
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-if [ "$BUILD" = 1 ]; then
-    log "dotnet build src/TenantBackup.Cli -c Release"
-    dotnet build "$ROOT/src/TenantBackup.Cli" -c Release -nologo -v quiet >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
-fi
-[ -f "$DLL" ] || { echo "bench/run.sh: $DLL is missing; build it or drop --no-build" >&2; exit 1; }
+ME=bench/run.sh
+LOG_TAG=bench
+NEEDED_TOOLS=(psql pg_dump zstd tar python3 dotnet)
+# The cluster, the data set and the CLI: shared with bench/restore.sh.
+# shellcheck source=bench/cluster.sh
+. "$BENCH/cluster.sh"
 
 # ---------------------------------------------------------------------------------------------------- the cases
 RUN="$WORK/run"
