@@ -2,7 +2,8 @@
 # Shows TenantBackup backing up one tenant, on a fresh clone, in one command:
 #
 #   ./demo.sh          build the CLI, start a throwaway PostgreSQL, create a demo database with 3 tenants,
-#                      back up tenant 2, list the repository, list the archive, check its checksum, clean up
+#                      back up tenant 2, list the repository, list the archive, check its checksum, restore it after
+#                      a mistake, clone it into tenant 9, clean up
 #   ./demo.sh --keep   the same, but leave the server running and the files in place to look around
 #
 # Needs: the .NET SDK (dotnet), the PostgreSQL server programs (initdb, pg_ctl, psql), zstd and tar.
@@ -14,7 +15,7 @@ for argument in "$@"; do
     case "$argument" in
         --keep) keep=1 ;;
         -h | --help)
-            sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -261,6 +262,37 @@ echo "+ (cd $repository && sha256sum -c $(basename "$archive").sha256)"
 step "What the archive says about itself (tenantbackup.json)"
 tar --zstd -xOf "$archive" tenantbackup.json
 echo
+
+# --- restore tenant 2, then clone it ---------------------------------------------------------------------------------
+
+counts() {
+    sql -d demo -c "SELECT t.id AS tenant, t.name,
+        (SELECT count(*) FROM customers c WHERE c.tenant_id = t.id) AS customers,
+        (SELECT count(*) FROM invoices i WHERE i.tenant_id = t.id) AS invoices,
+        (SELECT count(*) FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id WHERE i.tenant_id = t.id) AS invoice_lines
+        FROM tenants t ORDER BY t.id"
+}
+
+step "A mistake: tenant 2 loses its invoices and a customer is renamed"
+sql -d demo -c "DELETE FROM invoices WHERE tenant_id = 2" -c "UPDATE customers SET name = 'oops' WHERE tenant_id = 2"
+counts
+
+step "tenantbackup restore --dry-run: what a restore would do"
+echo "+ tenantbackup restore $archive --connection '$connection' --repository $repository --dry-run"
+tenantbackup restore "$archive" --connection "$connection" --repository "$repository" --dry-run
+
+step "tenantbackup restore: tenant 2 as it was backed up, in one transaction (after a safety backup)"
+echo "+ tenantbackup restore $archive --connection '$connection' --repository $repository --yes"
+tenantbackup restore "$archive" --connection "$connection" --repository "$repository" --yes
+counts
+
+step "tenantbackup restore --target-tenant 9: a clone; keys tenant 2 uses get new values"
+echo "+ tenantbackup restore $archive --connection '$connection' --repository $repository --target-tenant 9 --yes"
+tenantbackup restore "$archive" --connection "$connection" --repository "$repository" --target-tenant 9 --yes
+counts
+
+step "tenantbackup list: the backup, its restores, and the safety backup"
+tenantbackup list --repository "$repository"
 
 # --- where things are ------------------------------------------------------------------------------------------------
 

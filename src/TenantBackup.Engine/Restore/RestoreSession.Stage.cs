@@ -88,19 +88,19 @@ internal sealed partial class RestoreSession
     {
         try
         {
-            var writer = await _connection.BeginTextImportAsync(
+            var writer = (NpgsqlCopyTextWriter)await _connection.BeginTextImportAsync(
                     $"COPY {table.StageName} ({table.ColumnList}) FROM STDIN", cancellationToken)
                 .ConfigureAwait(false);
-            await using (writer.ConfigureAwait(false))
+            try
             {
                 // A big chunk may keep the server busy past Npgsql's 30 s default; cancellation bounds the wait instead.
-                ((NpgsqlCopyTextWriter)writer).Timeout = Db.NoTimeout;
+                writer.Timeout = Db.NoTimeout;
 
                 // The archive holds UTF-8 COPY text; a UTF-8 session takes it as it is, without decoding and re-encoding every row.
-                if (writer is StreamWriter stream && IsUtf8Session)
+                if (IsUtf8Session)
                 {
-                    await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    await entry.Data.CopyToAsync(stream.BaseStream, 1024 * 1024, cancellationToken).ConfigureAwait(false);
+                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await entry.Data.CopyToAsync(writer.BaseStream, 1024 * 1024, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -112,7 +112,18 @@ internal sealed partial class RestoreSession
                     {
                         await writer.WriteAsync(chars.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                     }
+
+                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
+
+                // Ends the COPY without blocking: StreamWriter's own disposal closes the copy stream synchronously, and
+                // that blocking read for the server's answer can wait for itself where socket completions run inline.
+                await writer.BaseStream.DisposeAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                await AbandonAsync(writer).ConfigureAwait(false);
+                throw;
             }
         }
         catch (PostgresException e)
@@ -123,6 +134,18 @@ internal sealed partial class RestoreSession
                 "Restore into a database whose schema matches the backup's; nothing was changed.",
                 table.Name,
                 e);
+        }
+    }
+
+    /// <summary>Disposing the writer before the COPY ended cancels it; after a failed end it has nothing left to do.</summary>
+    private static async Task AbandonAsync(NpgsqlCopyTextWriter writer)
+    {
+        try
+        {
+            await writer.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 

@@ -121,6 +121,32 @@ public sealed class CliRestoreTests(PostgresFixture fixture)
         await fixture.DropDatabaseAsync(database);
     }
 
+    [Fact]
+    public async Task Restore_FinishesWithInlineSocketCompletions()
+    {
+        // Where socket completions run on the event thread, a blocking end of COPY waited for itself (a stall until the
+        // command timeout). Each restore ends one COPY per table; three restores give the stall many chances.
+        var database = await fixture.CreateTenantDatabaseAsync();
+        using var folder = new TempFolder();
+        await using var connection = await fixture.OpenConnectionAsync(database);
+        var id = await BackupAsync(database, folder.Path, "1");
+        var before = await TableDump.SnapshotAsync(connection);
+        var environment = new Dictionary<string, string?> { ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1" };
+
+        for (var i = 0; i < 3; i++)
+        {
+            var restore = await CliProcess.RunAsync(
+                ["restore", id, "--connection", fixture.ConnectionStringFor(database), "--repository", folder.Path, "--yes", "--no-pre-backup"],
+                environment,
+                TimeSpan.FromSeconds(25));
+            Assert.True(restore.ExitCode == 0, restore.Describe());
+        }
+
+        var after = await TableDump.SnapshotAsync(connection);
+        Assert.True(TableDump.Fingerprint(before) == TableDump.Fingerprint(after), TableDump.DescribeDifferences(before, after));
+        await fixture.DropDatabaseAsync(database);
+    }
+
     private async Task<string> BackupAsync(string database, string repository, string tenant)
     {
         var backup = await CliProcess.RunAsync(
