@@ -109,9 +109,10 @@ DURATION = re.compile(r"^duration: ([\d.]+) ms  (statement|parse|bind|execute)([
 PHASES = [
     ("stage: COPY into temp tables", r"^COPY pg_temp\.\S*tb_stage_"),
     ("stage: ANALYZE, count", r"^(ANALYZE pg_temp\.|SELECT count\(\*\) FROM pg_temp\.\S*tb_stage_\S*$)"),
-    ("keys: collision check", r"^INSERT INTO pg_temp\.\S*tb_map_\S* \(old\) SELECT"),
-    ("keys: new values, staged rows rewritten", r"(pg_temp\.\S*tb_map_|^UPDATE pg_temp\.|setval\(\$1::regclass, GREATEST)"),
-    ("checks and counts against the target", r"^SELECT count\(\*\) FROM pg_temp\.\S*tb_stage_\S* s WHERE"),
+    ("keys: collisions found and given new values", r"^(WITH b AS .* )?INSERT INTO pg_temp\.\S*tb_map_"),
+    ("keys: sequences moved past the new values", r"setval\(\$1::regclass, \(SELECT max\(new\)"),
+    ("keys: staged rows rewritten", r"^UPDATE pg_temp\.|setval\(\$1::regclass, GREATEST"),
+    ("checks and counts against the target", r"^SELECT count\(\*\) FROM (pg_temp\.\S*tb_stage_|\(SELECT )"),
     ("purge: DELETE", r"^DELETE FROM "),
     ("write: INSERT", r"^INSERT INTO "),
     ("write: UPDATE", r"^UPDATE "),
