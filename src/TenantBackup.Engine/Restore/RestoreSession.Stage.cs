@@ -24,6 +24,7 @@ internal sealed partial class RestoreSession
 
         var byOrdinal = Tables.ToDictionary(t => t.Archive.Ordinal);
         long bytes = 0;
+        var staged = new HashSet<int>();
         string sha256;
         var file = new FileStream(
             _source.ArchivePath,
@@ -46,7 +47,8 @@ internal sealed partial class RestoreSession
                                 int.Parse(entry.Name.AsSpan(ArchiveLayout.DataPrefix.Length, 4), CultureInfo.InvariantCulture),
                                 out var table))
                         {
-                            progress?.Report(new ProgressEvent("stage", table.Name, 0, Tables.Count, 0, bytes));
+                            staged.Add(table.Archive.Ordinal); // a big table comes in several chunks
+                            progress?.Report(new ProgressEvent("stage", table.Name, staged.Count - 1, Tables.Count, 0, bytes));
                             await CopyInAsync(table, entry, cancellationToken).ConfigureAwait(false);
                             bytes += entry.Size;
                         }

@@ -98,9 +98,10 @@ internal sealed partial class RestoreSession
                 .ConfigureAwait(false);
         }
 
+        var purged = 0;
         foreach (var table in Tables.Reverse().Where(t => !t.IsRoot))
         {
-            progress?.Report(new ProgressEvent("purge", table.Name, 0, Tables.Count, 0, 0));
+            progress?.Report(new ProgressEvent("purge", table.Name, purged++, Tables.Count, 0, 0));
             table.Deleted = await RunAsync(table, $"DELETE FROM {table.SqlName} t0 WHERE {table.Target.FilterSql}", cancellationToken)
                 .ConfigureAwait(false);
         }
