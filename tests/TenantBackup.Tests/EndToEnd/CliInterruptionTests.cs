@@ -237,6 +237,53 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
     /// Polls <c>pg_locks</c> until a <c>tenantbackup</c> session waits for a lock of <paramref name="lockType"/>
     /// (<c>advisory</c>: the tenant lock; <c>relation</c>: a table a test holds) in <paramref name="database"/>.
     /// </summary>
+    [Fact]
+    public async Task SigtermWhileARestoreWaitsToWrite_RollsBack_AndRemovesItsSafetyBackup()
+    {
+        var database = await fixture.CreateTenantDatabaseAsync();
+        using var folder = new TempFolder();
+        var connectionString = fixture.ConnectionStringFor(database);
+        var backup = await CliProcess.RunAsync(["backup", "--connection", connectionString, "--tenant", "2", "--repository", folder.Path, "--json"]);
+        Assert.True(backup.ExitCode == 0, backup.Describe());
+        string id;
+        using (var json = ParseStdout(backup))
+        {
+            id = json.RootElement.GetProperty("id").GetString()!;
+        }
+
+        await using var connection = await fixture.OpenConnectionAsync(database);
+        await using (var change = new NpgsqlCommand("UPDATE customers SET name = 'changed since' WHERE tenant_id = 2", connection))
+        {
+            await change.ExecuteNonQueryAsync();
+        }
+
+        var before = await TableDump.FingerprintAsync(connection);
+        var index = Path.Combine(folder.Path, "backups.json");
+        var indexBefore = await File.ReadAllBytesAsync(index);
+
+        // Reads go on (staging, checks, the safety backup), but the restore's first write to audit_log waits behind this.
+        await using var holder = await fixture.OpenConnectionAsync(database);
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var share = new NpgsqlCommand("LOCK TABLE public.audit_log IN SHARE MODE", holder, transaction))
+        {
+            await share.ExecuteNonQueryAsync();
+        }
+
+        using var process = CliProcess.Start(
+            ["restore", id, "--connection", connectionString, "--repository", folder.Path, "--yes", "--lock-timeout", "5m"]);
+        await WaitForLockWaiterAsync(process, database, "relation");
+        process.Terminate();
+        var result = await process.WaitAsync(ExitTimeout);
+        await transaction.RollbackAsync();
+
+        Assert.True(result.ExitCode == 1, result.Describe());
+        Assert.Contains("tenantbackup: error Cancelled:", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, await TableDump.FingerprintAsync(connection));
+        Assert.Equal(indexBefore, await File.ReadAllBytesAsync(index)); // the safety backup it took is gone again
+        Assert.Single(Archives(folder.Path));
+        await AssertNoTenantBackupSessionAsync(fixture, database);
+    }
+
     private async Task WaitForLockWaiterAsync(CliProcess process, string database, string lockType = "advisory")
     {
         const string sql = """
