@@ -25,7 +25,7 @@ public sealed partial class RestoreEngine
     public async Task<RestorePlan> PlanAsync(
         RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
-        var run = await RunAsync(request, planOnly: true, progress, cancellationToken).ConfigureAwait(false);
+        var run = await RunAsync(request, RunKind.Plan, progress, cancellationToken).ConfigureAwait(false);
         return run.Plan!;
     }
 
@@ -33,14 +33,33 @@ public sealed partial class RestoreEngine
     public async Task<RestoreResult> RestoreAsync(
         RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
-        var run = await RunAsync(request, planOnly: false, progress, cancellationToken).ConfigureAwait(false);
+        var run = await RunAsync(request, RunKind.Restore, progress, cancellationToken).ConfigureAwait(false);
         return run.Result!;
+    }
+
+    /// <summary>
+    /// Runs the whole restore, every constraint checked, then rolls it back: whether the backup would restore into this
+    /// database today, and with what counts. No safety backup, no files, no history entry; sequences are not moved.
+    /// </summary>
+    internal async Task<RestoreResult> RehearseAsync(
+        RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    {
+        var run = await RunAsync(request with { NoPreBackup = true, SkipFiles = true, FilesPath = null }, RunKind.Rehearsal, progress, cancellationToken)
+            .ConfigureAwait(false);
+        return run.Result!;
+    }
+
+    private enum RunKind
+    {
+        Plan,
+        Restore,
+        Rehearsal,
     }
 
     private sealed record Run(RestorePlan? Plan, RestoreResult? Result);
 
     private async Task<Run> RunAsync(
-        RestoreRequest request, bool planOnly, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+        RestoreRequest request, RunKind kind, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         Validate(request);
         var startedAt = DateTimeOffset.UtcNow;
@@ -63,10 +82,10 @@ public sealed partial class RestoreEngine
                     progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
                     await TenantLock.AcquireExclusiveAsync(connection, column, targetTenant, request.LockTimeout, cancellationToken)
                         .ConfigureAwait(false);
-                    var context = new Context(request, source, targetTenant, fileTargets, database, startedAt, watch);
+                    var context = new Context(request, source, targetTenant, fileTargets, database, startedAt, watch, kind == RunKind.Rehearsal);
                     try
                     {
-                        return planOnly
+                        return kind == RunKind.Plan
                             ? new Run(
                                 await PlanInTransactionAsync(connection, context, progress, cancellationToken).ConfigureAwait(false), null)
                             : new Run(
@@ -107,7 +126,8 @@ public sealed partial class RestoreEngine
         IReadOnlyList<FileRestoreTarget> FileTargets,
         string Database,
         DateTimeOffset StartedAt,
-        Stopwatch Watch);
+        Stopwatch Watch,
+        bool Rehearsal);
 
     private static async Task<RestorePlan> PlanInTransactionAsync(
         NpgsqlConnection connection, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
@@ -157,7 +177,11 @@ public sealed partial class RestoreEngine
         NpgsqlConnection connection, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         var result = await RestoreInTransactionAsync(connection, context, progress, cancellationToken).ConfigureAwait(false);
-        await RecordAsync(context, result).ConfigureAwait(false);
+        if (!context.Rehearsal)
+        {
+            await RecordAsync(context, result).ConfigureAwait(false);
+        }
+
         return result;
     }
 
@@ -182,7 +206,7 @@ public sealed partial class RestoreEngine
                 : await SafetyBackupAsync(context, progress, cancellationToken).ConfigureAwait(false);
             try
             {
-                await session.WriteAsync(progress, cancellationToken).ConfigureAwait(false);
+                await session.WriteAsync(progress, moveSequences: !context.Rehearsal, cancellationToken).ConfigureAwait(false);
                 progress?.Report(new ProgressEvent("commit", null, session.Tables.Count, session.Tables.Count, 0, 0));
                 files?.SwapIn();
             }
@@ -197,7 +221,12 @@ public sealed partial class RestoreEngine
                 throw;
             }
 
-            await CommitAsync(session, files, context, safety?.Id, cancellationToken).ConfigureAwait(false);
+            if (!context.Rehearsal)
+            {
+                // A rehearsal ends here: disposing the session rolls every change back.
+                await CommitAsync(session, files, context, safety?.Id, cancellationToken).ConfigureAwait(false);
+            }
+
             var tables = session.Tables.Select(t => t.ToResult()).ToList();
             _logger.LogInformation(
                 "Restored backup {Id} into tenant {Tenant} ({Mode}): {Rows} rows in {Seconds:0.0} s",
@@ -248,7 +277,7 @@ public sealed partial class RestoreEngine
         progress?.Report(new ProgressEvent("stage", null, 0, session.Tables.Count, 0, 0));
         await session.StageAsync(files, progress, cancellationToken).ConfigureAwait(false);
         progress?.Report(new ProgressEvent("remap", null, 0, session.Tables.Count, 0, 0));
-        var collisions = await session.RemapAsync(simulate: false, cancellationToken).ConfigureAwait(false);
+        var collisions = await session.RemapAsync(simulate: context.Rehearsal, cancellationToken).ConfigureAwait(false);
         var refused = collisions.Where(c => c.Resolution == "refuse").ToList();
         if (refused.Count > 0)
         {

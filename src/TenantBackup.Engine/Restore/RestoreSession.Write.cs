@@ -40,7 +40,7 @@ internal sealed partial class RestoreSession
     }
 
     /// <summary>Writes the staged rows into the tenant's tables. Every constraint is checked before this returns.</summary>
-    public async Task WriteAsync(IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+    public async Task WriteAsync(IProgress<ProgressEvent>? progress, bool moveSequences, CancellationToken cancellationToken)
     {
         foreach (var edge in Cycles.SelectMany(c => c.Edges).Where(e => e.BreakBy == "deferred"))
         {
@@ -73,7 +73,8 @@ internal sealed partial class RestoreSession
                 cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var table in Tables)
+        // setval is not transactional: a rehearsal, which is rolled back, leaves the sequences alone.
+        foreach (var table in moveSequences ? Tables : [])
         {
             await MoveSequencesAsync(table, cancellationToken).ConfigureAwait(false);
         }
