@@ -138,25 +138,8 @@ internal sealed class ArchiveExport
         File.Move(PartialPath, FinalPath); // never overwrites: a name taken already fails here, and is not ours to discard
         _published = true;
         await Sha256File.WriteAsync(FinalPath, written.Summary.Sha256, cancellationToken).ConfigureAwait(false);
-        return new IndexEntry
-        {
-            Id = metadata.Id,
-            Tenant = metadata.Tenant.Value,
-            TenantColumn = metadata.Tenant.Column,
-            Kind = metadata.Kind,
-            ParentId = metadata.ParentId,
-            Path = _fileName,
-            Size = written.Summary.CompressedSize,
-            Sha256 = written.Summary.Sha256,
-            Compression = metadata.Compression,
-            CreatedAt = metadata.CreatedAt,
-            CreatedBy = metadata.CreatedBy,
-            Source = metadata.Source,
-            TableCount = scope.Tables.Count,
-            RowCount = written.Tables.Sum(t => t.Rows),
-            Status = BackupStatus.Available,
-            Message = metadata.Message,
-        };
+        return IndexEntry.Describe(
+            metadata, _fileName, written.Summary.CompressedSize, written.Summary.Sha256, scope.Tables.Count, written.Tables.Sum(t => t.Rows));
     }
 
     /// <summary>Removes every file this backup wrote; called when it failed or was cancelled.</summary>

@@ -15,6 +15,8 @@ public sealed class BackupRepository
     /// <summary>The environment variable naming the default repository.</summary>
     public const string EnvironmentVariable = "TENANTBACKUP_REPOSITORY";
 
+    private const string NewerSchemaKey = "TenantBackup.NewerIndexSchema";
+
     private static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(30);
 
     private BackupRepository(string root) => Root = root;
@@ -158,11 +160,28 @@ public sealed class BackupRepository
         return Parse(text);
     }
 
-    /// <summary>Changes the index under the lock: re-reads it, applies <paramref name="change"/>, replaces the file atomically.</summary>
-    internal async Task<T> UpdateIndexAsync<T>(Func<IndexDocument, T> change, CancellationToken cancellationToken, TimeSpan? lockTimeout = null)
+    /// <summary>
+    /// Changes the index under the lock: re-reads it, applies <paramref name="change"/>, replaces the file atomically.
+    /// <paramref name="unreadable"/>, when given, is called under the lock with an index that cannot be used and returns
+    /// the document to start from instead (Sync-BackupIndex sets the bad file aside and rebuilds).
+    /// </summary>
+    internal async Task<T> UpdateIndexAsync<T>(
+        Func<IndexDocument, T> change,
+        CancellationToken cancellationToken,
+        TimeSpan? lockTimeout = null,
+        Func<TenantBackupException, IndexDocument>? unreadable = null)
     {
         using var held = await IndexLock.AcquireAsync(LockPath, lockTimeout ?? DefaultLockTimeout, cancellationToken).ConfigureAwait(false);
-        var index = ReadIndex();
+        IndexDocument index;
+        try
+        {
+            index = ReadIndex();
+        }
+        catch (TenantBackupException e) when (e.Code == ErrorCode.IndexCorrupt && unreadable is not null && !IsNewerSchema(e))
+        {
+            index = unreadable(e);
+        }
+
         var result = change(index);
         WriteIndex(index);
         return result;
@@ -219,10 +238,12 @@ public sealed class BackupRepository
 
         if (index.SchemaVersion > IndexDocument.CurrentSchemaVersion)
         {
-            throw new TenantBackupException(
+            var newer = new TenantBackupException(
                 ErrorCode.IndexCorrupt,
                 $"The index '{IndexPath}' has schema version {index.SchemaVersion}, written by a newer TenantBackup. Upgrade TenantBackup to use this repository.",
                 IndexPath);
+            newer.Data[NewerSchemaKey] = true;
+            throw newer;
         }
 
         var duplicate = index.Backups.GroupBy(e => e.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
@@ -254,10 +275,13 @@ public sealed class BackupRepository
 
     private TenantBackupException Corrupt(string what, Exception? inner) => new(
         ErrorCode.IndexCorrupt,
-        $"The index '{IndexPath}' cannot be used: {what}. It was left as it is; move it aside and run Sync-BackupIndex -Apply " +
-        "(tenantbackup sync --apply) to rebuild it from the archives, or restore it from a copy.",
+        $"The index '{IndexPath}' cannot be used: {what}. It was left as it is; run Sync-BackupIndex -Apply " +
+        "(tenantbackup sync --apply) to set it aside and rebuild it from the archives, or restore it from a copy.",
         IndexPath,
         inner);
+
+    /// <summary>True for the refusal of an index written by a newer version, which is sound and must never be rebuilt.</summary>
+    internal static bool IsNewerSchema(TenantBackupException error) => error.Data.Contains(NewerSchemaKey);
 
     internal static void TryDelete(string path)
     {

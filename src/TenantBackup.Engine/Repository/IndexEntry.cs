@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using TenantBackup.Engine.Archive;
 
 namespace TenantBackup.Engine.Repository;
 
@@ -65,6 +66,30 @@ internal sealed class IndexEntry
     /// <summary>Fields written by newer versions, kept as they are when this version rewrites the index.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
+
+    /// <summary>
+    /// The entry of an archive from its own <c>tenantbackup.json</c>: how a backup records what it wrote, and how
+    /// Sync-BackupIndex adopts an archive the index does not list.
+    /// </summary>
+    internal static IndexEntry Describe(BackupMetadata metadata, string path, long size, string sha256, int tableCount, long rowCount) => new()
+    {
+        Id = metadata.Id,
+        Tenant = metadata.Tenant.Value,
+        TenantColumn = metadata.Tenant.Column,
+        Kind = metadata.Kind,
+        ParentId = metadata.ParentId,
+        Path = path,
+        Size = size,
+        Sha256 = sha256,
+        Compression = metadata.Compression,
+        CreatedAt = metadata.CreatedAt,
+        CreatedBy = metadata.CreatedBy,
+        Source = metadata.Source,
+        TableCount = tableCount,
+        RowCount = rowCount,
+        Status = BackupStatus.Available,
+        Message = metadata.Message,
+    };
 }
 
 /// <summary>One restore of a backup, in the backup's history: when, by whom, where to, and what it did.</summary>

@@ -131,7 +131,8 @@ internal sealed class RestoreSource
         return (archive, root, listed);
     }
 
-    private static async Task<(BackupMetadata, SchemaDocument)> ReadHeadAsync(string path, CancellationToken cancellationToken)
+    /// <summary>The archive's <c>tenantbackup.json</c> and <c>schema.json</c>, its first two entries.</summary>
+    internal static async Task<(BackupMetadata, SchemaDocument)> ReadHeadAsync(string path, CancellationToken cancellationToken)
     {
         var reader = ArchiveReader.Open(
             new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous), path);
