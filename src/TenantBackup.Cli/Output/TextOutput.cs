@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Catalog;
+using TenantBackup.Engine.Repository;
 
 namespace TenantBackup.Cli.Output;
 
@@ -50,6 +51,31 @@ internal static class TextOutput
             b.Status,
         });
         return Table(["TENANT", "ID", "KIND", "CREATED", "SIZE", "ROWS", "STATUS"], rows, firstRightAligned: 4, lastRightAligned: 5);
+    }
+
+    /// <summary>What a sync found: two lines per discrepancy (what, then the repair done or proposed) and a summary.</summary>
+    public static string Sync(IReadOnlyList<IndexDiscrepancy> found, string repository, bool apply)
+    {
+        if (found.Count == 0)
+        {
+            return $"The index of {repository} agrees with its archives.";
+        }
+
+        var text = new StringBuilder();
+        foreach (var d in found)
+        {
+            var who = d.Id is null ? "" : $" backup {d.Id}" + (d.Tenant is null ? "" : $" (tenant {d.Tenant})");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{d.Kind}{who}: {d.Path}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {d.Detail}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {(d.Applied ? "done" : apply ? "left" : "would")}: {d.Action}");
+        }
+
+        var repaired = found.Count(d => d.Applied);
+        text.Append(apply
+            ? string.Create(CultureInfo.CurrentCulture, $"{found.Count:N0} discrepancies in {repository}; {repaired:N0} repaired.")
+            : string.Create(
+                CultureInfo.CurrentCulture, $"{found.Count:N0} discrepancies in {repository}; run with --apply to repair the index."));
+        return text.ToString();
     }
 
     /// <summary>A finished restore: one summary line, the restore and undo ids, then one line per table.</summary>

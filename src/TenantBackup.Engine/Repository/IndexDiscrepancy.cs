@@ -34,7 +34,9 @@ public sealed class IndexDiscrepancy
     /// <summary>What disagrees, for people.</summary>
     public required string Detail { get; init; }
 
-    /// <summary>The repair: done when <see cref="Applied"/>, else proposed; <c>none</c> when nothing can be repaired in the index.</summary>
+    /// <summary>
+    /// The repair: done when <see cref="Applied"/>, else proposed; <c>none: ...</c> when the index cannot repair it.
+    /// </summary>
     public required string Action { get; init; }
 
     /// <summary>True when the index was changed for this discrepancy.</summary>

@@ -71,7 +71,8 @@ internal sealed class IndexEntry
     /// The entry of an archive from its own <c>tenantbackup.json</c>: how a backup records what it wrote, and how
     /// Sync-BackupIndex adopts an archive the index does not list.
     /// </summary>
-    internal static IndexEntry Describe(BackupMetadata metadata, string path, long size, string sha256, int tableCount, long rowCount) => new()
+    internal static IndexEntry Describe(
+        BackupMetadata metadata, string path, long size, string sha256, int tableCount, long rowCount) => new()
     {
         Id = metadata.Id,
         Tenant = metadata.Tenant.Value,

@@ -13,18 +13,21 @@ public static class IndexSync
     private static readonly string[] ArchiveExtensions = [".tar.zst", ".tar.gz", ".tar"];
 
     /// <summary>
-    /// The discrepancies between the index of the repository at <paramref name="repositoryPath"/> (default repository when
-    /// null) and its files, of <paramref name="tenant"/>'s backups only when given. With <paramref name="apply"/> the index
+    /// The discrepancies between the index of <see cref="IndexSyncRequest.Repository"/> and its files, of
+    /// <see cref="IndexSyncRequest.Tenant"/>'s backups only when given. With <see cref="IndexSyncRequest.Apply"/> the index
     /// is repaired; without it nothing is written.
     /// </summary>
     /// <exception cref="TenantBackupException">
     /// <see cref="ErrorCode.RepositoryError"/> for a folder that does not exist; <see cref="ErrorCode.IndexCorrupt"/> for an
-    /// unreadable index without <paramref name="apply"/> (with it, the index is set aside and rebuilt from the archives).
+    /// unreadable index without Apply (with it, the index is set aside and rebuilt from the archives);
+    /// <see cref="ErrorCode.IndexLocked"/> when another writer holds the index too long.
     /// </exception>
-    public static async Task<IReadOnlyList<IndexDiscrepancy>> RunAsync(
-        string? repositoryPath, string? tenant, bool apply, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<IndexDiscrepancy>> RunAsync(IndexSyncRequest request, CancellationToken cancellationToken)
     {
-        var repository = BackupRepository.Open(repositoryPath);
+        ArgumentNullException.ThrowIfNull(request);
+        var tenant = request.Tenant;
+        var apply = request.Apply;
+        var repository = BackupRepository.Open(request.Repository);
         IndexDocument index;
         TenantBackupException? unreadable = null;
         try
@@ -115,9 +118,10 @@ public static class IndexSync
         var id = entry.Id;
         if (!File.Exists(path))
         {
+            const string Gone = "The index lists this backup, but its file is gone.";
             return string.Equals(entry.Status, BackupStatus.Missing, StringComparison.Ordinal)
                 ? null
-                : new Repair(IndexDiscrepancyKind.Missing, id, entry.Tenant, path, "The index lists this backup, but its file is gone.", "mark it missing")
+                : new Repair(IndexDiscrepancyKind.Missing, id, entry.Tenant, path, Gone, "mark it missing")
                 {
                     Change = index => Find(index, id) is { } e && !File.Exists(path) && Set(e, BackupStatus.Missing, null),
                 };
@@ -212,16 +216,23 @@ public static class IndexSync
 
         if (problem is not null || verification?.Manifest is null || metadata is null || schema is null)
         {
-            return new Repair(IndexDiscrepancyKind.Orphaned, metadata?.Id, metadata?.Tenant.Value, path, Detail, $"none: not adopted, {problem}");
+            return new Repair(
+                IndexDiscrepancyKind.Orphaned, metadata?.Id, metadata?.Tenant.Value, path, Detail, $"none: not adopted, {problem}");
         }
 
         var entry = IndexEntry.Describe(
-            metadata, Path.GetFileName(path), verification.Size, verification.Sha256, schema.Tables.Count, verification.Manifest.Totals.Rows);
+            metadata,
+            Path.GetFileName(path),
+            verification.Size,
+            verification.Sha256,
+            schema.Tables.Count,
+            verification.Manifest.Totals.Rows);
         return new Repair(IndexDiscrepancyKind.Orphaned, entry.Id, entry.Tenant, path, Detail, "adopt it as available")
         {
             Change = current =>
             {
-                if (Find(current, entry.Id) is not null || current.Backups.Exists(e => string.Equals(e.Path, entry.Path, StringComparison.Ordinal)))
+                if (Find(current, entry.Id) is not null
+                    || current.Backups.Exists(e => string.Equals(e.Path, entry.Path, StringComparison.Ordinal)))
                 {
                     return false;
                 }
@@ -289,7 +300,10 @@ public static class IndexSync
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new TenantBackupException(
-                ErrorCode.IOError, $"Cannot move the unreadable index '{repository.IndexPath}' aside to '{target}': {e.Message}", repository.IndexPath, e);
+                ErrorCode.IOError,
+                $"Cannot move the unreadable index '{repository.IndexPath}' aside to '{target}': {e.Message}",
+                repository.IndexPath,
+                e);
         }
     }
 

@@ -12,7 +12,7 @@ public sealed class IndexSyncTests : IDisposable
     public void Dispose() => _repo.Dispose();
 
     private Task<IReadOnlyList<IndexDiscrepancy>> SyncAsync(bool apply, string? tenant = null) =>
-        IndexSync.RunAsync(_repo.Root, tenant, apply, CancellationToken.None);
+        IndexSync.RunAsync(new IndexSyncRequest { Repository = _repo.Root, Tenant = tenant, Apply = apply }, CancellationToken.None);
 
     [Fact]
     public async Task An_index_that_agrees_with_the_folder_reports_nothing_and_is_not_rewritten()
@@ -221,7 +221,7 @@ public sealed class IndexSyncTests : IDisposable
     public async Task A_repository_that_does_not_exist_is_a_RepositoryError()
     {
         var error = await Assert.ThrowsAsync<TenantBackupException>(() =>
-            IndexSync.RunAsync(Path.Combine(_repo.Root, "nope"), null, apply: true, CancellationToken.None));
+            IndexSync.RunAsync(new IndexSyncRequest { Repository = Path.Combine(_repo.Root, "nope"), Apply = true }, CancellationToken.None));
         Assert.Equal(ErrorCode.RepositoryError, error.Code);
         Assert.False(Directory.Exists(Path.Combine(_repo.Root, "nope")));
     }
