@@ -28,6 +28,7 @@ public sealed class BackupEngine
         Validate(request);
         var compression = ChooseCompression(request);
         var repository = BackupRepository.Open(request.Repository, create: true);
+        repository.Logger = _logger;
         foreach (var stale in repository.RemoveStalePartials())
         {
             _logger.LogWarning("Removed {Path}, left by a backup that was killed before it finished", stale);

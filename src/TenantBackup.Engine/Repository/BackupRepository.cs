@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Repository;
@@ -23,6 +24,9 @@ public sealed class BackupRepository
 
     /// <summary>Full path of the folder.</summary>
     public string Root { get; }
+
+    /// <summary>Where the index lock reports taking over a lock left by a holder that died; none by default.</summary>
+    internal ILogger? Logger { get; set; }
 
     /// <summary>Full path of <c>backups.json</c>.</summary>
     public string IndexPath => Path.Combine(Root, IndexFileName);
@@ -171,7 +175,8 @@ public sealed class BackupRepository
         TimeSpan? lockTimeout = null,
         Func<TenantBackupException, IndexDocument>? unreadable = null)
     {
-        using var held = await IndexLock.AcquireAsync(LockPath, lockTimeout ?? DefaultLockTimeout, cancellationToken).ConfigureAwait(false);
+        using var held = await IndexLock.AcquireAsync(LockPath, lockTimeout ?? DefaultLockTimeout, cancellationToken, Logger)
+            .ConfigureAwait(false);
         IndexDocument index;
         try
         {
