@@ -54,7 +54,18 @@ internal sealed class TimeSpanTransformationAttribute : ArgumentTransformationAt
             return span;
         }
 
+        // The CLI's forms too, so '30d' means the same in both front ends; "ms" is tried before "s".
+        var units = new (string Suffix, double Seconds)[] { ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400) };
+        foreach (var (suffix, unit) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)
+                && double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount))
+            {
+                return FromSeconds(amount * unit);
+            }
+        }
+
         throw new ArgumentTransformationMetadataException(
-            $"Cannot convert '{text}' to a time span: give seconds (90) or a TimeSpan (00:01:30).");
+            $"Cannot convert '{text}' to a time span: give seconds (90), a number with ms/s/m/h/d (30d) or a TimeSpan (00:01:30).");
     }
 }

@@ -7,41 +7,16 @@ namespace TenantBackup.Tests.Repository;
 /// <summary>Removal from a real repository folder: index entries and dummy archives made directly, no database.</summary>
 public sealed class PrunerTests : IDisposable
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 1, 2, 0, 0, TimeSpan.Zero);
     private readonly string _root = Directory.CreateTempSubdirectory("tb-prune-").FullName;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private async Task<BackupRepository> RepositoryWith(params (string Id, string Tenant, int Day)[] backups)
-    {
-        var repository = BackupRepository.Open(_root);
-        foreach (var (id, tenant, day) in backups)
-        {
-            var file = $"tenant-{tenant}-{id}.tar.zst";
-            await File.WriteAllTextAsync(Path.Combine(_root, file), "archive " + id);
-            await File.WriteAllTextAsync(Path.Combine(_root, file + ".sha256"), new string('a', 64) + "  " + file + "\n");
-            await repository.UpdateIndexAsync(
-                i => i.Backups.Add(new IndexEntry
-                {
-                    Id = id,
-                    Tenant = tenant,
-                    TenantColumn = "tenant_id",
-                    Path = file,
-                    CreatedAt = T0.AddDays(day),
-                    Source = new BackupSource { Database = "app" },
-                    Sha256 = new string('a', 64),
-                    Compression = "zstd",
-                }),
-                CancellationToken.None);
-        }
+    private Task<BackupRepository> RepositoryWith(params (string Id, string Tenant, int Day)[] backups) =>
+        PruneTestRepository.CreateAsync(_root, backups);
 
-        await File.WriteAllTextAsync(Path.Combine(_root, "notes.txt"), "not a backup");
-        return repository;
-    }
+    private string[] Files() => PruneTestRepository.Files(_root);
 
-    private string[] Files() => Directory.GetFiles(_root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
-
-    private PruneRequest KeepLast(int n, bool force = false) => new() { Repository = _root, Policy = new RetentionPolicy { KeepLast = n }, Force = force };
+    private PruneRequest KeepLast(int n) => new() { Repository = _root, Policy = new RetentionPolicy { KeepLast = n } };
 
     [Fact]
     public async Task Prune_removes_archive_sidecar_and_entry_together_and_keeps_the_rest()
