@@ -17,7 +17,12 @@ internal sealed class TimeSpanTransformationAttribute : ArgumentTransformationAt
         var result = value switch
         {
             TimeSpan span => span,
-            int or long or short or byte or sbyte or ushort or uint or double or float or decimal
+            // PowerShell reads an unquoted 30d as the decimal number 30: taken as seconds, '-OlderThan 30d' would mean
+            // 30 seconds. No one writes a decimal here on purpose, so it is refused.
+            decimal => throw new ArgumentTransformationMetadataException(
+                $"'{value}' arrived as a decimal number, which is what PowerShell makes of an unquoted 30d: quote it ('30d') " +
+                "or give seconds (90) or a TimeSpan (00:01:30)."),
+            int or long or short or byte or sbyte or ushort or uint or double or float
                 => FromSeconds(Convert.ToDouble(value, CultureInfo.InvariantCulture)),
             string text => Parse(text),
             _ => throw new ArgumentTransformationMetadataException(

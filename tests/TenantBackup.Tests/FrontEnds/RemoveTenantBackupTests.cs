@@ -85,6 +85,42 @@ public sealed class RemoveTenantBackupTests : IDisposable
         Assert.Equal(typeof(TimeSpan?), parameters["OlderThan"].ParameterType);
     }
 
+    [Theory]
+    [InlineData("30d", 30 * 86400.0)]
+    [InlineData("1.5h", 5400.0)]
+    [InlineData("90m", 5400.0)]
+    [InlineData("1500ms", 1.5)]
+    [InlineData("45s", 45.0)]
+    [InlineData("7.00:00:00", 7 * 86400.0)]
+    [InlineData(3600, 3600.0)]
+    public void OlderThanTakesTheCliDurationForms(object input, double expectedSeconds)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), OlderThanTransformation().Transform(null!, input));
+    }
+
+    [Fact]
+    public async Task AnUnquoted30dIsRefusedRatherThanReadAsThirtySeconds()
+    {
+        var repository = await Backups();
+        using var ps = PowerShellSession.Create();
+        ps.AddScript($"Remove-TenantBackup -Repository '{_repository.Path}' -OlderThan 30d -Force");
+
+        Assert.Null(ps.InvokeCatching(out _));
+
+        // A binding error in a script is written, not thrown.
+        var error = Assert.Single(ps.Streams.Error);
+        Assert.Equal("ParameterArgumentTransformationError,TenantBackup.PowerShell.Commands.RemoveTenantBackupCommand", error?.FullyQualifiedErrorId);
+        Assert.Contains("quote it ('30d')", error?.Exception.Message, StringComparison.Ordinal);
+        Assert.Equal(4, repository.List().Count);
+        Assert.Throws<ArgumentTransformationMetadataException>(() => OlderThanTransformation().Transform(null!, 30m));
+    }
+
+    private static ArgumentTransformationAttribute OlderThanTransformation() =>
+        typeof(RemoveTenantBackupCommand).GetProperty(nameof(RemoveTenantBackupCommand.OlderThan))!
+            .GetCustomAttributes(typeof(ArgumentTransformationAttribute), inherit: false)
+            .Cast<ArgumentTransformationAttribute>()
+            .Single();
+
     [Fact]
     public async Task WhatIfWritesEveryDecisionAndRemovesNothing()
     {
