@@ -21,11 +21,14 @@ internal sealed class PruneCommand : Command
 
     private readonly Option<int?> _keepLast = Count("--keep-last", "Keep the N newest backups.");
 
-    private readonly Option<int?> _keepDaily = Count("--keep-daily", "Keep the newest backup of each of the N most recent UTC days with backups.");
+    private readonly Option<int?> _keepDaily =
+        Count("--keep-daily", "Keep the newest backup of each of the N most recent UTC days with backups.");
 
-    private readonly Option<int?> _keepWeekly = Count("--keep-weekly", "Keep the newest backup of each of the N most recent ISO weeks with backups.");
+    private readonly Option<int?> _keepWeekly =
+        Count("--keep-weekly", "Keep the newest backup of each of the N most recent ISO weeks with backups.");
 
-    private readonly Option<int?> _keepMonthly = Count("--keep-monthly", "Keep the newest backup of each of the N most recent months with backups.");
+    private readonly Option<int?> _keepMonthly =
+        Count("--keep-monthly", "Keep the newest backup of each of the N most recent months with backups.");
 
     private readonly Option<TimeSpan?> _olderThan = new("--older-than")
     {

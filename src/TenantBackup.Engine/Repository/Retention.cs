@@ -48,7 +48,9 @@ internal static class Retention
             .ToList();
     }
 
-    /// <summary>Removes exactly the backups named in <paramref name="ids"/>, protecting each tenant's newest valid one unless forced.</summary>
+    /// <summary>
+    /// Removes exactly the backups named in <paramref name="ids"/>, protecting each tenant's newest valid one unless forced.
+    /// </summary>
     public static IReadOnlyList<RetentionOutcome> Select(
         IEnumerable<RetentionCandidate> backups,
         IReadOnlySet<string> ids,

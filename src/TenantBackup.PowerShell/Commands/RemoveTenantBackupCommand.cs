@@ -47,7 +47,9 @@ public sealed class RemoveTenantBackupCommand : TenantBackupCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 
-    /// <summary><para type="description">Repository folder (default $env:TENANTBACKUP_REPOSITORY, else a per-user data folder).</para></summary>
+    /// <summary>
+    /// <para type="description">Repository folder (default $env:TENANTBACKUP_REPOSITORY, else a per-user data folder).</para>
+    /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? Repository { get; set; }
