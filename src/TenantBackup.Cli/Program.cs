@@ -102,5 +102,6 @@ internal static class Program
             new RestoreCommand(stdin),
             new ListCommand(),
             new SyncCommand(),
+            new PruneCommand(),
         };
 }

@@ -78,6 +78,36 @@ internal static class TextOutput
         return text.ToString();
     }
 
+    /// <summary>
+    /// Prune decisions as a table (what goes, what stays and why), then a summary line; <paramref name="dryRun"/> says
+    /// what would happen.
+    /// </summary>
+    public static string Prune(IReadOnlyList<PruneDecision> decisions, bool dryRun)
+    {
+        if (decisions.Count == 0)
+        {
+            return "No backups to consider.";
+        }
+
+        var rows = decisions.Select(d => new[]
+        {
+            d.Action == PruneAction.Keep ? "keep" : dryRun ? "remove" : d.Removed ? "removed" : "FAILED",
+            d.Tenant,
+            d.Id,
+            d.Kind,
+            d.CreatedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.CurrentCulture),
+            string.Join("; ", d.Reasons),
+        });
+        var table = Table(["ACTION", "TENANT", "ID", "KIND", "CREATED", "REASONS"], rows, firstRightAligned: 6, lastRightAligned: -1);
+        var kept = decisions.Count(d => d.Action == PruneAction.Keep);
+        var removing = decisions.Count - kept;
+        var summary = dryRun
+            ? $"Dry run: would remove {removing} and keep {kept} backup(s); nothing was changed."
+            : $"Removed {decisions.Count(d => d.Removed)} and kept {kept} backup(s)." +
+              (decisions.Any(d => d.Action == PruneAction.Remove && !d.Removed) ? " Some could not be removed: see the errors." : "");
+        return table + Environment.NewLine + summary;
+    }
+
     /// <summary>A finished restore: one summary line, the restore and undo ids, then one line per table.</summary>
     public static string Restore(RestoreResult result)
     {

@@ -17,7 +17,12 @@ internal sealed class TimeSpanTransformationAttribute : ArgumentTransformationAt
         var result = value switch
         {
             TimeSpan span => span,
-            int or long or short or byte or sbyte or ushort or uint or double or float or decimal
+            // PowerShell reads an unquoted 30d as the decimal number 30: taken as seconds, '-OlderThan 30d' would mean
+            // 30 seconds. No one writes a decimal here on purpose, so it is refused.
+            decimal => throw new ArgumentTransformationMetadataException(
+                $"'{value}' arrived as a decimal number, which is what PowerShell makes of an unquoted 30d: quote it ('30d') " +
+                "or give seconds (90) or a TimeSpan (00:01:30)."),
+            int or long or short or byte or sbyte or ushort or uint or double or float
                 => FromSeconds(Convert.ToDouble(value, CultureInfo.InvariantCulture)),
             string text => Parse(text),
             _ => throw new ArgumentTransformationMetadataException(
@@ -54,7 +59,18 @@ internal sealed class TimeSpanTransformationAttribute : ArgumentTransformationAt
             return span;
         }
 
+        // The CLI's forms too, so '30d' means the same in both front ends; "ms" is tried before "s".
+        var units = new (string Suffix, double Seconds)[] { ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400) };
+        foreach (var (suffix, unit) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)
+                && double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount))
+            {
+                return FromSeconds(amount * unit);
+            }
+        }
+
         throw new ArgumentTransformationMetadataException(
-            $"Cannot convert '{text}' to a time span: give seconds (90) or a TimeSpan (00:01:30).");
+            $"Cannot convert '{text}' to a time span: give seconds (90), a number with ms/s/m/h/d (30d) or a TimeSpan (00:01:30).");
     }
 }

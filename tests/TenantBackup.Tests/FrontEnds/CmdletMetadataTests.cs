@@ -59,7 +59,7 @@ public class CmdletMetadataTests
     [Fact]
     public void TheAssemblyHasTheCmdletsOfThisStage()
     {
-        Assert.Equal(["Get-TenantBackup", "New-TenantBackup", "Restore-TenantBackup", "Sync-BackupIndex"], CmdletNames());
+        Assert.Equal(["Get-TenantBackup", "New-TenantBackup", "Remove-TenantBackup", "Restore-TenantBackup", "Sync-BackupIndex"], CmdletNames());
     }
 
     [Fact]

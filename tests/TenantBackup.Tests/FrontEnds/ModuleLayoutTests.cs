@@ -92,6 +92,7 @@ public partial class ModuleLayoutTests
         { typeof(RestoreTableResult), ["Table", "ArchiveRows", "Inserted", "Updated", "Deleted", "Remapped"] },
         { typeof(RestoreTablePlan), ["Table", "ArchiveRows", "Insert", "Update", "Delete", "Remap"] },
         { typeof(TenantBackup.Engine.Repository.IndexDiscrepancy), ["Kind", "Tenant", "Id", "File", "Applied", "Action"] },
+        { typeof(Engine.Repository.PruneDecision), ["Tenant", "Id", "Kind", "CreatedAt", "Action", "Removed", "Reasons"] },
     };
 
     [Fact]
