@@ -8,7 +8,7 @@
     Description          = 'Backs up one tenant''s rows of a shared, multi-tenant PostgreSQL database into a checksummed archive kept in a backup repository with an index, and restores them into the same tenant or a new one.'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
-    CmdletsToExport      = @('New-TenantBackup', 'Get-TenantBackup', 'Restore-TenantBackup')
+    CmdletsToExport      = @('New-TenantBackup', 'Get-TenantBackup', 'Restore-TenantBackup', 'Test-BackupIntegrity')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -101,5 +101,6 @@ internal static class Program
             new BackupCommand(),
             new RestoreCommand(stdin),
             new ListCommand(),
+            new VerifyCommand(),
         };
 }

@@ -91,6 +91,7 @@ public partial class ModuleLayoutTests
         { typeof(RestorePlan), ["BackupId", "TargetTenant", "Mode", "CanRestore", "Tables", "Collisions", "Differences"] },
         { typeof(RestoreTableResult), ["Table", "ArchiveRows", "Inserted", "Updated", "Deleted", "Remapped"] },
         { typeof(RestoreTablePlan), ["Table", "ArchiveRows", "Insert", "Update", "Delete", "Remap"] },
+        { typeof(TenantBackup.Engine.Integrity.IntegrityResult), ["Status", "Tenant", "Id", "Failed", "VerifiedAt", "Path"] },
     };
 
     [Fact]
