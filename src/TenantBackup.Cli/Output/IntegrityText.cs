@@ -25,7 +25,7 @@ internal static class IntegrityText
                 text.Append("    ").Append(check.Name).Append(": ").AppendLine(check.Message);
             }
 
-            if (result.RestoreTest is { } rehearsal)
+            if (result.RestoreTest is not null)
             {
                 text.Append("    restore-test: ").AppendLine(result.Checks.First(c => c.Name == IntegrityChecks.RestoreTest).Message);
             }

@@ -38,7 +38,8 @@ public sealed partial class IntegrityEngine
         var results = new List<IntegrityResult>(targets.Count);
         for (int i = 0; i < targets.Count; i++)
         {
-            progress?.Report(new ProgressEvent("verify", targets[i].Id ?? targets[i].Path, i, targets.Count, 0, 0));
+            // Counted in archives, not tables: the phase says which one, so it reads the same on stderr and in Write-Progress.
+            progress?.Report(new ProgressEvent($"verify {i + 1}/{targets.Count} {targets[i].Path ?? targets[i].Id}", null, 0, 0, 0, 0));
             var result = await CheckAsync(targets[i], request, progress, cancellationToken).ConfigureAwait(false);
             await RecordAsync(targets[i], result).ConfigureAwait(false);
             results.Add(result);
