@@ -64,7 +64,9 @@ internal sealed class VerifyCommand : Command
             (stdout, stderr) => RunAsync(parseResult, stdout, stderr, cancellationToken)));
     }
 
-    /// <summary>The engine request for a parsed <c>verify</c> command line; paths are made absolute against the current directory.</summary>
+    /// <summary>
+    /// The engine request for a parsed <c>verify</c> command line; paths are made absolute against the current directory.
+    /// </summary>
     /// <exception cref="TenantBackupException">A value the engine could not use (e.g. an unparseable connection string).</exception>
     internal static IntegrityRequest BuildRequest(ParseResult parseResult)
     {

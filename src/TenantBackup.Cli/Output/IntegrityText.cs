@@ -17,7 +17,10 @@ internal static class IntegrityText
         var text = new StringBuilder();
         foreach (var result in results)
         {
-            var status = result.Passed ? "OK" : result.Status == IntegrityStatus.Valid ? "FAILED" : result.Status.ToString().ToUpperInvariant();
+            // A valid archive that failed its test restore is not "corrupt", but it is not fine either.
+            var status = result.Passed ? "OK"
+                : result.Status == IntegrityStatus.Valid ? "FAILED"
+                : result.Status.ToString().ToUpperInvariant();
             text.Append(status.PadRight(11)).Append(result.Id ?? "-").Append("  tenant ").Append(result.Tenant ?? "?")
                 .Append("  ").AppendLine(result.Path ?? "");
             foreach (var check in result.Checks.Where(c => c.Outcome == CheckOutcome.Failed))

@@ -17,13 +17,17 @@ public sealed partial class IntegrityEngine
         {
             var where = target.Repository?.Root ?? "the repository";
             return Result(target, null, IntegrityStatus.Missing, [Failed(IntegrityChecks.File,
-                $"No backup with id {target.Id} in {where}; list them with Get-TenantBackup (tenantbackup list), or give the archive's path.")]);
+                $"No backup with id {target.Id} in {where}; list them with Get-TenantBackup (tenantbackup list), " +
+                "or give the archive's path.")]);
         }
 
         if (!File.Exists(target.Path))
         {
-            var why = target.Entry is null ? "" : " though the index lists it; Sync-BackupIndex (tenantbackup sync) reports what else is gone";
-            return Result(target, null, IntegrityStatus.Missing, [Failed(IntegrityChecks.File, $"The archive {target.Path} does not exist{why}.")]);
+            var why = target.Entry is null
+                ? ""
+                : " though the index lists it; Sync-BackupIndex (tenantbackup sync) reports what else is gone";
+            return Result(
+                target, null, IntegrityStatus.Missing, [Failed(IntegrityChecks.File, $"The archive {target.Path} does not exist{why}.")]);
         }
 
         var checks = new List<IntegrityCheck> { Passed(IntegrityChecks.File, $"{target.Path} is there.") };
@@ -37,7 +41,8 @@ public sealed partial class IntegrityEngine
         catch (Exception e) when (e is IOException or UnauthorizedAccessException
             || e is TenantBackupException { Code: ErrorCode.IOError or ErrorCode.CompressionUnavailable or ErrorCode.ArchiveNotFound })
         {
-            return Result(target, null, IntegrityStatus.Unreadable, [Failed(IntegrityChecks.File, $"{target.Path} cannot be read: {e.Message}")]);
+            return Result(
+                target, null, IntegrityStatus.Unreadable, [Failed(IntegrityChecks.File, $"{target.Path} cannot be read: {e.Message}")]);
         }
 
         var status = checks.Exists(c => c.Outcome == CheckOutcome.Failed) ? IntegrityStatus.Corrupt : IntegrityStatus.Valid;
@@ -69,7 +74,13 @@ public sealed partial class IntegrityEngine
 
         string sha256;
         long size;
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1024 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var file = new FileStream(
+            path,
+            FileMode.Open,
+            FileAccess.Read,
+            FileShare.Read,
+            bufferSize: 1024 * 1024,
+            FileOptions.Asynchronous | FileOptions.SequentialScan);
         await using (file.ConfigureAwait(false))
         {
             sha256 = Convert.ToHexString(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false)).ToLowerInvariant();
@@ -83,7 +94,8 @@ public sealed partial class IntegrityEngine
 
         checks.Add(SidecarCheck(path, sha256, File.Exists(Sha256File.PathFor(path)), sidecarProblems));
         checks.Add(IndexCheck(target.Entry, sha256, size));
-        foreach (var name in (string[])[IntegrityChecks.Manifest, IntegrityChecks.Entries, IntegrityChecks.Metadata, IntegrityChecks.Schema])
+        string[] unread = [IntegrityChecks.Manifest, IntegrityChecks.Entries, IntegrityChecks.Metadata, IntegrityChecks.Schema];
+        foreach (var name in unread)
         {
             checks.Add(Skipped(name, "Quick check: the entries were not read."));
         }
@@ -117,7 +129,8 @@ public sealed partial class IntegrityEngine
         if (metadataProblems.Count == 0 && schemaProblems.Count == 0)
         {
             head = await ReadHeadAsync(path, cancellationToken).ConfigureAwait(false);
-            if (manifest is not null && head.Metadata is { } metadata && !string.Equals(manifest.BackupId, metadata.Id, StringComparison.Ordinal))
+            if (manifest is not null && head.Metadata is { } metadata
+                && !string.Equals(manifest.BackupId, metadata.Id, StringComparison.Ordinal))
             {
                 manifestProblems.Add($"It names backup {manifest.BackupId}, but {ArchiveLayout.TenantBackupJson} names {metadata.Id}.");
             }
@@ -133,7 +146,8 @@ public sealed partial class IntegrityEngine
         checks.Add(Outcome(IntegrityChecks.Entries, damage[IntegrityChecks.Entries].Select(p => p.Message).ToList(),
             "Every entry matches the manifest's size, SHA-256 and rows, in order."));
         checks.Add(Outcome(IntegrityChecks.Metadata, metadataProblems,
-            $"{ArchiveLayout.TenantBackupJson}: backup {head?.Metadata?.Id} of tenant {head?.Metadata?.Tenant.Value}, {ArchiveLayout.FormatId}."));
+            $"{ArchiveLayout.TenantBackupJson}: backup {head?.Metadata?.Id} of tenant {head?.Metadata?.Tenant.Value}, " +
+            $"{ArchiveLayout.FormatId}."));
         checks.Add(Outcome(IntegrityChecks.Schema, schemaProblems,
             $"{ArchiveLayout.SchemaJson}: {head?.Schema?.Tables.Count} tables, tenant column {head?.Schema?.TenantColumn}."));
         return head;
@@ -148,8 +162,8 @@ public sealed partial class IntegrityEngine
             BackupMetadata? metadata = null;
             try
             {
-                metadata = await reader.ReadJsonAsync<BackupMetadata>((await reader.NextEntryAsync(cancellationToken).ConfigureAwait(false))!, cancellationToken)
-                    .ConfigureAwait(false);
+                var first = await reader.NextEntryAsync(cancellationToken).ConfigureAwait(false);
+                metadata = await reader.ReadJsonAsync<BackupMetadata>(first!, cancellationToken).ConfigureAwait(false);
             }
             catch (TenantBackupException e) when (e.Code == ErrorCode.ArchiveCorrupt)
             {
@@ -158,8 +172,8 @@ public sealed partial class IntegrityEngine
 
             try
             {
-                var schema = await reader.ReadJsonAsync<SchemaDocument>((await reader.NextEntryAsync(cancellationToken).ConfigureAwait(false))!, cancellationToken)
-                    .ConfigureAwait(false);
+                var second = await reader.NextEntryAsync(cancellationToken).ConfigureAwait(false);
+                var schema = await reader.ReadJsonAsync<SchemaDocument>(second!, cancellationToken).ConfigureAwait(false);
                 return new Head(metadata, schema, null, null);
             }
             catch (TenantBackupException e) when (e.Code == ErrorCode.ArchiveCorrupt)
@@ -181,7 +195,8 @@ public sealed partial class IntegrityEngine
             yield return $"Its format is '{metadata.Format}', not {ArchiveLayout.FormatId}.";
         }
 
-        if (string.IsNullOrEmpty(metadata.Id) || string.IsNullOrEmpty(metadata.Tenant.Value) || string.IsNullOrEmpty(metadata.Tenant.Column))
+        if (string.IsNullOrEmpty(metadata.Id) || string.IsNullOrEmpty(metadata.Tenant.Value)
+            || string.IsNullOrEmpty(metadata.Tenant.Column))
         {
             yield return "It lacks the backup id, the tenant value or the tenant column.";
         }
@@ -211,7 +226,8 @@ public sealed partial class IntegrityEngine
 
         if (metadata is not null && !string.Equals(schema.TenantColumn, metadata.Tenant.Column, StringComparison.Ordinal))
         {
-            yield return $"Its tenant column is '{schema.TenantColumn}', but {ArchiveLayout.TenantBackupJson} says '{metadata.Tenant.Column}'.";
+            yield return $"Its tenant column is '{schema.TenantColumn}', " +
+                $"but {ArchiveLayout.TenantBackupJson} says '{metadata.Tenant.Column}'.";
         }
     }
 
@@ -228,7 +244,8 @@ public sealed partial class IntegrityEngine
         {
             var result = await new RestoreEngine(_logger).RehearseAsync(restore, progress, cancellationToken).ConfigureAwait(false);
             return (Passed(IntegrityChecks.RestoreTest,
-                $"Would restore {result.Tables.Count} tables into {result.Database}: {result.Inserted} inserted, {result.Updated} updated, " +
+                $"Would restore {result.Tables.Count} tables into {result.Database}: " +
+                $"{result.Inserted} inserted, {result.Updated} updated, " +
                 $"{result.Deleted} deleted, {result.Remapped} remapped (rolled back)."), result);
         }
         catch (TenantBackupException e) when (!cancellationToken.IsCancellationRequested)
@@ -240,7 +257,8 @@ public sealed partial class IntegrityEngine
     private static IntegrityCheck SidecarCheck(string path, string sha256, bool present, IReadOnlyList<string> problems) =>
         !present && problems.Count == 0
             ? Failed(IntegrityChecks.Sha256File,
-                $"{Sha256File.PathFor(path)} is missing; the file's SHA-256 is {sha256}. If the index's hash matches, recreate it with sha256sum.")
+                $"{Sha256File.PathFor(path)} is missing; the file's SHA-256 is {sha256}. " +
+                "If the index's hash matches, recreate it with sha256sum.")
             : Outcome(IntegrityChecks.Sha256File, problems, $"SHA-256 {sha256} matches {Path.GetFileName(Sha256File.PathFor(path))}.");
 
     private static IntegrityCheck IndexCheck(IndexEntry? entry, string sha256, long size)
@@ -265,7 +283,11 @@ public sealed partial class IntegrityEngine
     }
 
     private static IntegrityResult Result(
-        Target target, BackupMetadata? metadata, IntegrityStatus status, List<IntegrityCheck> checks, RestoreResult? rehearsal = null) => new()
+        Target target,
+        BackupMetadata? metadata,
+        IntegrityStatus status,
+        List<IntegrityCheck> checks,
+        RestoreResult? rehearsal = null) => new()
     {
         Id = target.Entry?.Id ?? metadata?.Id ?? target.Id,
         Path = target.Path,
@@ -280,11 +302,14 @@ public sealed partial class IntegrityEngine
     private static IntegrityCheck Outcome(string name, IReadOnlyList<string> problems, string passed) =>
         problems.Count == 0 ? Passed(name, passed) : Failed(name, string.Join(" ", problems));
 
-    private static IntegrityCheck Passed(string name, string message) => new() { Name = name, Outcome = CheckOutcome.Passed, Message = message };
+    private static IntegrityCheck Passed(string name, string message) =>
+        new() { Name = name, Outcome = CheckOutcome.Passed, Message = message };
 
-    private static IntegrityCheck Failed(string name, string message) => new() { Name = name, Outcome = CheckOutcome.Failed, Message = message };
+    private static IntegrityCheck Failed(string name, string message) =>
+        new() { Name = name, Outcome = CheckOutcome.Failed, Message = message };
 
-    private static IntegrityCheck Skipped(string name, string message) => new() { Name = name, Outcome = CheckOutcome.Skipped, Message = message };
+    private static IntegrityCheck Skipped(string name, string message) =>
+        new() { Name = name, Outcome = CheckOutcome.Skipped, Message = message };
 
     private static void AddIfNotNull(List<string> list, string? value)
     {

@@ -64,7 +64,9 @@ public sealed partial class IntegrityEngine
             foreach (var id in request.Ids)
             {
                 var entry = entries.FirstOrDefault(e => string.Equals(e.Id, id, StringComparison.OrdinalIgnoreCase));
-                targets.Add(entry is null ? new Target(id, null, repository, null) : new Target(entry.Id, repository.FullPath(entry), repository, entry));
+                targets.Add(entry is null
+                    ? new Target(id, null, repository, null)
+                    : new Target(entry.Id, repository.FullPath(entry), repository, entry));
             }
         }
 
@@ -72,7 +74,8 @@ public sealed partial class IntegrityEngine
         {
             var path = Path.GetFullPath(given);
             var repository = RepositoryOf(path, request.Repository);
-            var entry = repository?.ReadIndex().Backups.FirstOrDefault(e => string.Equals(repository.FullPath(e), path, StringComparison.Ordinal));
+            var entry = repository?.ReadIndex().Backups
+                .FirstOrDefault(e => string.Equals(repository.FullPath(e), path, StringComparison.Ordinal));
             targets.Add(new Target(entry?.Id, path, repository, entry));
         }
 
@@ -120,7 +123,11 @@ public sealed partial class IntegrityEngine
         }
         catch (TenantBackupException e)
         {
-            _logger.LogWarning("Backup {Id} was checked ({Status}), but the index could not record it: {Message}", target.Entry.Id, result.Status, e.Message);
+            _logger.LogWarning(
+                "Backup {Id} was checked ({Status}), but the index could not record it: {Message}",
+                target.Entry.Id,
+                result.Status,
+                e.Message);
         }
     }
 }

@@ -89,7 +89,8 @@ public sealed class IntegrityResult
     public required IReadOnlyList<IntegrityCheck> Checks { get; init; }
 
     /// <summary>The messages of the failed checks; empty when all passed.</summary>
-    public IReadOnlyList<string> Problems => Checks.Where(c => c.Outcome == CheckOutcome.Failed).Select(c => $"{c.Name}: {c.Message}").ToList();
+    public IReadOnlyList<string> Problems =>
+        Checks.Where(c => c.Outcome == CheckOutcome.Failed).Select(c => $"{c.Name}: {c.Message}").ToList();
 
     /// <summary>True when the status is Valid and no check failed, the test restore included.</summary>
     public bool Passed => Status == IntegrityStatus.Valid && Checks.All(c => c.Outcome != CheckOutcome.Failed);

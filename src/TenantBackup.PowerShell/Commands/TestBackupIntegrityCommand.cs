@@ -67,7 +67,8 @@ public sealed class TestBackupIntegrityCommand : DatabaseCmdlet
         if (!RestoreTest && _connectionParameters.FirstOrDefault(MyInvocation.BoundParameters.ContainsKey) is { } unused)
         {
             ThrowEngineError(
-                new TenantBackupException(ErrorCode.InvalidArgument, $"-{unused} is used only with -RestoreTest; add -RestoreTest or leave it out.", unused),
+                new TenantBackupException(
+                    ErrorCode.InvalidArgument, $"-{unused} is used only with -RestoreTest; add -RestoreTest or leave it out.", unused),
                 null);
         }
     }

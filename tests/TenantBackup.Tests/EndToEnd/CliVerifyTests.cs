@@ -16,7 +16,8 @@ public sealed class CliVerifyTests(PostgresFixture fixture)
         var database = await fixture.CreateTenantDatabaseAsync();
         using var folder = new TempFolder();
         var connection = fixture.ConnectionStringFor(database);
-        var backup = await CliProcess.RunAsync(["backup", "--connection", connection, "--tenant", "1", "--repository", folder.Path, "--json"]);
+        var backup = await CliProcess.RunAsync(
+            ["backup", "--connection", connection, "--tenant", "1", "--repository", folder.Path, "--json"]);
         Assert.True(backup.ExitCode == 0, backup.Describe());
         string id;
         string path;
@@ -27,7 +28,8 @@ public sealed class CliVerifyTests(PostgresFixture fixture)
         }
 
         var sound = await CliProcess.RunAsync(["verify", "--repository", folder.Path]);
-        var tested = await CliProcess.RunAsync(["verify", id, "--repository", folder.Path, "--restore-test", "--connection", connection, "--json"]);
+        var tested = await CliProcess.RunAsync(
+            ["verify", id, "--repository", folder.Path, "--restore-test", "--connection", connection, "--json"]);
         byte[] bytes = await File.ReadAllBytesAsync(path);
         bytes[bytes.Length / 2] ^= 0x04;
         await File.WriteAllBytesAsync(path, bytes);
@@ -52,7 +54,8 @@ public sealed class CliVerifyTests(PostgresFixture fixture)
             var result = Assert.Single(json.RootElement.EnumerateArray().ToList());
             Assert.Equal("corrupt", result.GetProperty("status").GetString());
             Assert.Equal(id, result.GetProperty("id").GetString());
-            Assert.Contains(result.GetProperty("problems").EnumerateArray(), p => p.GetString()!.StartsWith("sha256-file:", StringComparison.Ordinal));
+            Assert.Contains(
+                result.GetProperty("problems").EnumerateArray(), p => p.GetString()!.StartsWith("sha256-file:", StringComparison.Ordinal));
         }
 
         var list = await CliProcess.RunAsync(["list", "--repository", folder.Path, "--json"]);

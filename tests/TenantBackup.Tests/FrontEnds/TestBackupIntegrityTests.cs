@@ -44,7 +44,8 @@ public class TestBackupIntegrityTests
     [Fact]
     public void PipedBackupsAreCheckedByTheirFileInTheirRepository()
     {
-        var backup = GetTenantBackupFilterTests.Backup("0192f0c1-0000-7000-8000-000000000042", "42", BackupKinds.Full, DateTimeOffset.UnixEpoch, "/var/backups");
+        var backup = GetTenantBackupFilterTests.Backup(
+            "0192f0c1-0000-7000-8000-000000000042", "42", BackupKinds.Full, DateTimeOffset.UnixEpoch, "/var/backups");
         var command = new TestBackupIntegrityCommand { Id = ["ignored"] };
 
         var request = command.BuildRequest([backup], FromHome);
@@ -89,7 +90,8 @@ public class TestBackupIntegrityTests
 
         Assert.Equal((VerbsDiagnostic.Test, "BackupIntegrity"), (attribute.VerbName, attribute.NounName));
         Assert.False(attribute.SupportsShouldProcess);
-        Assert.Equal([typeof(IntegrityResult)], type.GetCustomAttributes<OutputTypeAttribute>().SelectMany(a => a.Type).Select(t => t.Type));
+        Assert.Equal(
+            [typeof(IntegrityResult)], type.GetCustomAttributes<OutputTypeAttribute>().SelectMany(a => a.Type).Select(t => t.Type));
         Assert.Equal(typeof(BackupInfo[]), parameters["InputObject"].ParameterType);
         Assert.All(parameters["InputObject"].ParameterSets.Values, set => Assert.True(set.ValueFromPipeline));
         Assert.Equal(typeof(string[]), parameters["Id"].ParameterType);

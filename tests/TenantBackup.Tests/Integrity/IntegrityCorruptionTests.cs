@@ -114,7 +114,8 @@ public sealed class IntegrityCorruptionTests(PostgresFixture fixture)
     [Fact]
     public async Task A_missing_manifest_fails_the_manifest_check()
     {
-        var result = await DamagedAsync(Compression.None, path => RepackAsync(path, entries => entries.Where(e => e.Name != ArchiveLayout.ManifestJson)));
+        var result = await DamagedAsync(
+            Compression.None, path => RepackAsync(path, entries => entries.Where(e => e.Name != ArchiveLayout.ManifestJson)));
 
         Assert.Equal(IntegrityStatus.Corrupt, result.Status);
         Assert.Equal([Manifest], Failed(result));

@@ -23,7 +23,8 @@ public sealed class IntegrityRepositoryTests(PostgresFixture fixture)
         byte[] original = await File.ReadAllBytesAsync(second.Path);
         var engine = new IntegrityEngine();
 
-        var byId = Assert.Single(await engine.VerifyAsync(new IntegrityRequest { Ids = [first.Id], Repository = scratch.Repository }, null, default));
+        var byId = Assert.Single(
+            await engine.VerifyAsync(new IntegrityRequest { Ids = [first.Id], Repository = scratch.Repository }, null, default));
         Assert.Equal(IntegrityStatus.Valid, byId.Status);
         Assert.True(byId.Indexed);
         Assert.Equal(CheckOutcome.Passed, Check(byId, IntegrityChecks.Sha256Index).Outcome);
@@ -53,7 +54,9 @@ public sealed class IntegrityRepositoryTests(PostgresFixture fixture)
         File.Delete(backup.Path);
 
         var results = await new IntegrityEngine().VerifyAsync(
-            new IntegrityRequest { Ids = [backup.Id, "0190a1b2-0000-7000-8000-000000000000"], Repository = scratch.Repository }, null, default);
+            new IntegrityRequest { Ids = [backup.Id, "0190a1b2-0000-7000-8000-000000000000"], Repository = scratch.Repository },
+            null,
+            default);
 
         Assert.Equal([IntegrityStatus.Missing, IntegrityStatus.Missing], results.Select(r => r.Status));
         Assert.Equal(BackupStatus.Missing, Entry(scratch, backup.Id).Status);
@@ -70,7 +73,10 @@ public sealed class IntegrityRepositoryTests(PostgresFixture fixture)
         string before = await TableDump.FingerprintAsync(connection);
 
         var result = Assert.Single(await new IntegrityEngine().VerifyAsync(
-            new IntegrityRequest { Ids = [backup.Id], Repository = scratch.Repository, RestoreTest = true, ConnectionString = scratch.ConnectionString },
+            new IntegrityRequest
+            {
+                Ids = [backup.Id], Repository = scratch.Repository, RestoreTest = true, ConnectionString = scratch.ConnectionString,
+            },
             null,
             default));
 
@@ -97,7 +103,9 @@ public sealed class IntegrityRepositoryTests(PostgresFixture fixture)
         string before = await TableDump.FingerprintAsync(connection);
 
         var result = Assert.Single(await new IntegrityEngine().VerifyAsync(
-            new IntegrityRequest { Paths = [backup.Path], RestoreTest = true, ConnectionString = scratch.ConnectionString }, null, default));
+            new IntegrityRequest { Paths = [backup.Path], RestoreTest = true, ConnectionString = scratch.ConnectionString },
+            null,
+            default));
 
         Assert.Equal(before, await TableDump.FingerprintAsync(connection));
         Assert.Equal(IntegrityStatus.Valid, result.Status);
@@ -117,7 +125,10 @@ public sealed class IntegrityRepositoryTests(PostgresFixture fixture)
         File.Delete(Sha256File.PathFor(backup.Path));
 
         var result = Assert.Single(await new IntegrityEngine().VerifyAsync(
-            new IntegrityRequest { Ids = [backup.Id], Repository = scratch.Repository, RestoreTest = true, ConnectionString = scratch.ConnectionString },
+            new IntegrityRequest
+            {
+                Ids = [backup.Id], Repository = scratch.Repository, RestoreTest = true, ConnectionString = scratch.ConnectionString,
+            },
             null,
             default));
 

@@ -12,7 +12,8 @@ namespace TenantBackup.Tests.Integrity;
 internal static class Damage
 {
     /// <summary>Rewrites a plain tar archive with its entries changed, and (like a careful forger) a matching <c>.sha256</c>.</summary>
-    public static async Task RepackAsync(string path, Func<List<(string Name, byte[] Data)>, IEnumerable<(string Name, byte[] Data)>> change)
+    public static async Task RepackAsync(
+        string path, Func<List<(string Name, byte[] Data)>, IEnumerable<(string Name, byte[] Data)>> change)
     {
         var entries = new List<(string Name, byte[] Data)>();
         using (var reader = new TarReader(File.OpenRead(path)))
