@@ -8,7 +8,7 @@
     Description          = 'Backs up one tenant''s rows of a shared, multi-tenant PostgreSQL database into a checksummed archive kept in a backup repository with an index, and restores them into the same tenant or a new one.'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
-    CmdletsToExport      = @('New-TenantBackup', 'Get-TenantBackup', 'Restore-TenantBackup', 'Sync-BackupIndex', 'Remove-TenantBackup')
+    CmdletsToExport      = @('New-TenantBackup', 'Get-TenantBackup', 'Restore-TenantBackup', 'Test-BackupIntegrity', 'Sync-BackupIndex', 'Remove-TenantBackup')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
@@ -16,7 +16,7 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('PostgreSQL', 'Backup', 'MultiTenant', 'Tenant', 'Npgsql', 'Linux', 'Windows', 'MacOS')
-            ReleaseNotes = 'Preview: New-TenantBackup, Get-TenantBackup, Restore-TenantBackup, Sync-BackupIndex and Remove-TenantBackup.'
+            ReleaseNotes = 'Preview: New-TenantBackup, Get-TenantBackup, Restore-TenantBackup, Test-BackupIntegrity, Sync-BackupIndex and Remove-TenantBackup.'
         }
     }
 }

@@ -103,5 +103,6 @@ internal static class Program
             new ListCommand(),
             new SyncCommand(),
             new PruneCommand(),
+            new VerifyCommand(),
         };
 }

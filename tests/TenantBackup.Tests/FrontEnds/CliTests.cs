@@ -117,7 +117,8 @@ public class CliTests
 
     [Theory]
     [InlineData]
-    [InlineData("verify")]
+    [InlineData("frobnicate")]
+    [InlineData("verify", "--quick", "--restore-test")]
     [InlineData("backup")]
     [InlineData("backup", "--tenant")]
     [InlineData("backup", "--tenant", "")]

@@ -59,7 +59,7 @@ public class CmdletMetadataTests
     [Fact]
     public void TheAssemblyHasTheCmdletsOfThisStage()
     {
-        Assert.Equal(["Get-TenantBackup", "New-TenantBackup", "Remove-TenantBackup", "Restore-TenantBackup", "Sync-BackupIndex"], CmdletNames());
+        Assert.Equal(["Get-TenantBackup", "New-TenantBackup", "Remove-TenantBackup", "Restore-TenantBackup", "Sync-BackupIndex", "Test-BackupIntegrity"], CmdletNames());
     }
 
     [Fact]
@@ -164,6 +164,7 @@ public class CmdletMetadataTests
     [Theory]
     [InlineData(typeof(NewTenantBackupCommand))]
     [InlineData(typeof(RestoreTenantBackupCommand))]
+    [InlineData(typeof(TestBackupIntegrityCommand))]
     public void DatabaseCmdletsHaveTheConnectionAndServerSets(Type type)
     {
         var attribute = type.GetCustomAttribute<CmdletAttribute>()!;

@@ -93,6 +93,7 @@ public partial class ModuleLayoutTests
         { typeof(RestoreTablePlan), ["Table", "ArchiveRows", "Insert", "Update", "Delete", "Remap"] },
         { typeof(TenantBackup.Engine.Repository.IndexDiscrepancy), ["Kind", "Tenant", "Id", "File", "Applied", "Action"] },
         { typeof(Engine.Repository.PruneDecision), ["Tenant", "Id", "Kind", "CreatedAt", "Action", "Removed", "Reasons"] },
+        { typeof(TenantBackup.Engine.Integrity.IntegrityResult), ["Status", "Tenant", "Id", "Failed", "VerifiedAt", "Path"] },
     };
 
     [Fact]
