@@ -114,6 +114,25 @@ public class HelpXmlTests
         Assert.DoesNotContain("\n#", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void GetHelpReadsTheCompiledHelpOfTheLaidOutModule()
+    {
+        using var outRoot = new TempFolder();
+        var moduleDir = ModuleLayoutTests.LayOutModule(outRoot.Path);
+
+        using var ps = PowerShellSession.Create();
+        ps.AddCommand("Import-Module").AddParameter("Name", Path.Combine(moduleDir, "TenantBackup.psd1")).Invoke();
+        ps.Commands.Clear();
+        ps.AddCommand("Get-Help").AddParameter("Name", "Restore-TenantBackup").AddParameter("Full");
+        var help = Assert.Single(ps.Invoke());
+
+        Assert.False(ps.HadErrors, string.Join(Environment.NewLine, ps.Streams.Error));
+        var synopsis = help.Properties["Synopsis"].Value?.ToString();
+        Assert.StartsWith("Restores a tenant from a backup", synopsis, StringComparison.Ordinal);
+        var examples = (PSObject)help.Properties["examples"].Value;
+        Assert.True(((object[])examples.Properties["example"].Value).Length >= 3);
+    }
+
     private static XDocument Help()
     {
         var path = Path.Combine(HelpFolder, "TenantBackup.PowerShell.dll-Help.xml");
