@@ -51,7 +51,9 @@ public class HelpXmlTests
             parameters.Select(ParameterName).Order(StringComparer.Ordinal));
         foreach (var parameter in parameters)
         {
-            Assert.False(string.IsNullOrWhiteSpace(parameter.Element(_maml + "description")?.Value), $"-{ParameterName(parameter)} has no description.");
+            Assert.False(
+                string.IsNullOrWhiteSpace(parameter.Element(_maml + "description")?.Value),
+                $"-{ParameterName(parameter)} has no description.");
             Assert.False(string.IsNullOrWhiteSpace(parameter.Element(_dev + "type")?.Element(_maml + "name")?.Value));
             Assert.NotNull(parameter.Attribute("pipelineInput"));
             Assert.NotNull(parameter.Attribute("aliases"));
@@ -69,7 +71,9 @@ public class HelpXmlTests
 
             if (attributes.Select(a => a.Position).Distinct().Count() == 1)
             {
-                var position = attributes[0].Position == int.MinValue ? "named" : attributes[0].Position.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var position = attributes[0].Position == int.MinValue
+                    ? "named"
+                    : attributes[0].Position.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 Assert.Equal(position, parameter.Attribute("position")!.Value);
             }
         }
@@ -175,7 +179,9 @@ public class HelpXmlTests
 
     private static List<string> MarkdownExampleCode(string cmdlet)
     {
-        var lines = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "module", "docs", $"{cmdlet}.md")).ReplaceLineEndings("\n").Split('\n');
+        var lines = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "module", "docs", $"{cmdlet}.md"))
+            .ReplaceLineEndings("\n")
+            .Split('\n');
         var start = Array.IndexOf(lines, "## EXAMPLES");
         var end = Array.IndexOf(lines, "## PARAMETERS");
         var code = new List<string>();
