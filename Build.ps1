@@ -8,8 +8,9 @@
 
     Clean    Removes out/ and the bin/ and obj/ folders under src/, tests/ and bench/.
     Build    dotnet publish src/TenantBackup.PowerShell into a temporary folder, then copies exactly the files listed in
-             module/files.txt into out/TenantBackup/<version>/ (failing on a missing one) and stamps the version
-             (VersionPrefix in Directory.Build.props) into the copied TenantBackup.psd1.
+             module/files.txt into out/TenantBackup/<version>/ (failing on a missing one; publish/ entries keep their
+             folder, so the help lands in en-US/) and stamps the version (VersionPrefix in Directory.Build.props) into
+             the copied TenantBackup.psd1.
     Test     dotnet test TenantBackup.sln, then the Pester 5 suite in tests/Pester (in a child pwsh, against the built
              module) when Pester 5 is installed. Builds first when out/ has no module of this version.
     Package  Publish-PSResource of the built module to the PSResourceGet repository -Repository. The default,
@@ -112,17 +113,23 @@ function Invoke-Build {
         $null = New-Item -ItemType Directory -Path $moduleDir -Force
 
         foreach ($entry in Get-ModuleFileList) {
-            $source = if ($entry.StartsWith('publish/', [System.StringComparison]::Ordinal)) {
-                Join-Path $publishDir $entry.Substring('publish/'.Length)
+            # publish/ entries keep their folder below the publish output (en-US/ help); the others go flat.
+            if ($entry.StartsWith('publish/', [System.StringComparison]::Ordinal)) {
+                $relative = $entry.Substring('publish/'.Length)
+                $source = Join-Path $publishDir $relative
+                $folder = Split-Path -Parent $relative
+                $destination = if ($folder) { Join-Path $moduleDir $folder } else { $moduleDir }
             }
             else {
-                Join-Path $RepoRoot $entry
+                $source = Join-Path $RepoRoot $entry
+                $destination = $moduleDir
             }
 
             if (-not (Test-Path -LiteralPath $source -PathType Leaf)) {
                 throw "Module file '$entry' is missing (looked for '$source'). Fix module/files.txt or the build."
             }
-            Copy-Item -LiteralPath $source -Destination $moduleDir
+            $null = New-Item -ItemType Directory -Path $destination -Force
+            Copy-Item -LiteralPath $source -Destination $destination
         }
 
         $manifest = Join-Path $moduleDir 'TenantBackup.psd1'

@@ -38,9 +38,25 @@ public partial class ModuleLayoutTests
             .SelectMany(library => library.Value.TryGetProperty("runtime", out var runtime) ? runtime.EnumerateObject().Select(a => Path.GetFileName(a.Name)) : [])
             .Order(StringComparer.Ordinal);
 
-        var listed = ModuleFiles().Where(f => f.StartsWith(PublishPrefix, StringComparison.Ordinal)).Select(f => f[PublishPrefix.Length..]).Order(StringComparer.Ordinal);
+        var listed = ModuleFiles()
+            .Where(f => f.StartsWith(PublishPrefix, StringComparison.Ordinal) && f.EndsWith(".dll", StringComparison.Ordinal))
+            .Select(f => f[PublishPrefix.Length..])
+            .Order(StringComparer.Ordinal);
 
         Assert.Equal(published, listed);
+    }
+
+    [Fact]
+    public void TheFileListPutsTheCompiledHelpInEnUs()
+    {
+        // Get-Help looks for a compiled cmdlet's help in <culture>/<dll name>-Help.xml next to the dll.
+        var listed = ModuleFiles();
+
+        Assert.Contains("publish/en-US/TenantBackup.PowerShell.dll-Help.xml", listed);
+        Assert.Contains("publish/en-US/about_TenantBackup.help.txt", listed);
+        Assert.All(
+            listed.Where(f => f.StartsWith(PublishPrefix, StringComparison.Ordinal) && !f.EndsWith(".dll", StringComparison.Ordinal)),
+            f => Assert.StartsWith(PublishPrefix + "en-US/", f, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -230,6 +246,8 @@ public partial class ModuleLayoutTests
         Assert.Equal(CmdletMetadataTests.CmdletNames(), module.ExportedCmdlets.Keys.Order(StringComparer.Ordinal));
         Assert.Empty(module.ExportedFunctions);
         Assert.Empty(module.ExportedAliases);
+        Assert.True(File.Exists(Path.Combine(moduleDir, "en-US", "TenantBackup.PowerShell.dll-Help.xml")));
+        Assert.True(File.Exists(Path.Combine(moduleDir, "en-US", "about_TenantBackup.help.txt")));
     }
 
     [Fact]
@@ -256,7 +274,12 @@ public partial class ModuleLayoutTests
                 throw new FileNotFoundException($"Module file '{entry}' is missing.", source);
             }
 
-            File.Copy(source, Path.Combine(moduleDir, Path.GetFileName(source)));
+            // publish/ entries keep their folder (en-US/); repository files go flat, as in Build.ps1.
+            var target = entry.StartsWith(PublishPrefix, StringComparison.Ordinal)
+                ? Path.Combine(moduleDir, entry[PublishPrefix.Length..])
+                : Path.Combine(moduleDir, Path.GetFileName(source));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(source, target);
         }
 
         var manifest = Path.Combine(moduleDir, "TenantBackup.psd1");
