@@ -76,26 +76,42 @@ public partial class HelpDocsTests
     [MemberData(nameof(CmdletNames))]
     public void EveryExampleParsesAndCallsOnlyRealCmdletsAndParameters(string cmdlet)
     {
-        var exported = CmdletMetadataTests.CmdletNames().ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var example in Examples(cmdlet))
         {
-            Assert.Empty(example.Errors.Select(e => $"'{example.Title}' line {e.Extent.StartLineNumber}: {e.Message}"));
-            foreach (var command in Commands(example.Ast))
-            {
-                var name = command.GetCommandName();
-                if (name is null || !LooksLikeThisModules(name))
-                {
-                    continue;
-                }
+            AssertParsesAndCallsOnlyRealCommands($"'{example.Title}'", example.Ast, example.Errors);
+        }
+    }
 
-                Assert.True(exported.Contains(name), $"'{example.Title}' calls {name}, which the module does not export.");
-                var known = KnownParameterNames(CmdletType(name));
-                foreach (var parameter in command.CommandElements.OfType<CommandParameterAst>())
-                {
-                    Assert.True(
-                        known.Contains(parameter.ParameterName),
-                        $"'{example.Title}' passes -{parameter.ParameterName} to {name}, which has no such parameter.");
-                }
+    [Fact]
+    public void TheReadmesPowerShellBlocksParseAndCallOnlyRealCmdletsAndParameters()
+    {
+        var blocks = CodeBlocks(File.ReadAllLines(Path.Combine(TestPaths.RepoRoot, "README.md")));
+        Assert.NotEmpty(blocks);
+        for (var i = 0; i < blocks.Count; i++)
+        {
+            var ast = Parser.ParseInput(blocks[i], out _, out var errors);
+            AssertParsesAndCallsOnlyRealCommands($"README.md powershell block {i + 1}", ast, errors);
+        }
+    }
+
+    private static void AssertParsesAndCallsOnlyRealCommands(string where, Ast ast, ParseError[] errors)
+    {
+        var exported = CmdletMetadataTests.CmdletNames().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        Assert.Empty(errors.Select(e => $"{where} line {e.Extent.StartLineNumber}: {e.Message}"));
+        foreach (var command in Commands(ast))
+        {
+            var name = command.GetCommandName();
+            if (name is null || !LooksLikeThisModules(name))
+            {
+                continue;
+            }
+
+            Assert.True(exported.Contains(name), $"{where} calls {name}, which the module does not export.");
+            var known = KnownParameterNames(CmdletType(name));
+            foreach (var parameter in command.CommandElements.OfType<CommandParameterAst>())
+            {
+                Assert.True(
+                    known.Contains(parameter.ParameterName), $"{where} passes -{parameter.ParameterName} to {name}, which has no such parameter.");
             }
         }
     }
