@@ -93,22 +93,22 @@ public sealed partial class RestoreEngine
         }
     }
 
+    /// <summary>
+    /// Removes the safety backup of a restore that failed, the way a prune removes one: archive, <c>.sha256</c> and
+    /// entry together under the index lock, the entry only once the archive is gone.
+    /// </summary>
     private async Task RemoveBackupAsync(BackupRepository repository, string id)
     {
         try
         {
-            var path = await repository.UpdateIndexAsync(
-                index =>
-                {
-                    var entry = index.Backups.First(e => string.Equals(e.Id, id, StringComparison.Ordinal));
-                    index.Backups.Remove(entry);
-                    return repository.FullPath(entry);
-                },
-                CancellationToken.None).ConfigureAwait(false);
-            BackupRepository.TryDelete(path);
-            BackupRepository.TryDelete(Sha256File.PathFor(path));
+            var request = new PruneRequest { Repository = repository.Root, Ids = [id], Force = true };
+            var decision = (await Pruner.PruneAsync(request, approved: null, CancellationToken.None).ConfigureAwait(false)).Single();
+            if (!decision.Removed)
+            {
+                _logger.LogWarning("The restore failed and its safety backup {Id} could not be removed: {Message}", id, decision.Error);
+            }
         }
-        catch (Exception e) when (e is TenantBackupException or InvalidOperationException)
+        catch (TenantBackupException e)
         {
             _logger.LogWarning("The restore failed and its safety backup {Id} could not be removed: {Message}", id, e.Message);
         }
