@@ -71,40 +71,15 @@ internal sealed class TenantSnapshot : IAsyncDisposable
         }
 
         var scope = ScopeResolver.Resolve(tables, _request.TenantColumn, _request.IncludeTables, _request.ExcludeTables);
-        await CheckTenantValueAsync(scope, cancellationToken).ConfigureAwait(false);
+        await TenantChecks.EnsureValueFitsAsync(_connection, scope, _request.Tenant, cancellationToken).ConfigureAwait(false);
         await CheckTenantExistsAsync(scope, cancellationToken).ConfigureAwait(false);
         return scope;
     }
 
-    private async Task CheckTenantValueAsync(TenantScope scope, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Db.ExecuteAsync(_connection, "SAVEPOINT tenant_value", cancellationToken).ConfigureAwait(false);
-            await Db.ExecuteAsync(
-                _connection, $"SELECT pg_catalog.current_setting('{ScopeResolver.TenantSetting}')::{scope.TenantType}", cancellationToken).ConfigureAwait(false);
-            await Db.ExecuteAsync(_connection, "RELEASE SAVEPOINT tenant_value", cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal))
-        {
-            throw new TenantBackupException(
-                ErrorCode.InvalidTenantValue,
-                $"'{_request.Tenant}' is not a valid {scope.TenantType} for the tenant column {scope.TenantColumn}: {e.MessageText}.",
-                _request.Tenant,
-                e);
-        }
-    }
-
     private async Task CheckTenantExistsAsync(TenantScope scope, CancellationToken cancellationToken)
     {
-        var anchors = scope.Tables.Where(t => t.Kind != ScopeKind.Indirect).ToList();
-        if (anchors.Count == 0)
-        {
-            return; // only indirect tables were included: their rows are found through tables the backup does not export
-        }
-
-        var sql = "SELECT " + string.Join(" OR ", anchors.Select(t => $"EXISTS (SELECT 1 FROM {t.Table.SqlName} t0 WHERE {t.FilterSql})"));
-        if (!await Db.ScalarAsync<bool>(_connection, sql, cancellationToken).ConfigureAwait(false))
+        // Null: only indirect tables were included, whose rows are found through tables the backup does not export.
+        if (await TenantChecks.HasRowsAsync(_connection, scope, cancellationToken).ConfigureAwait(false) == false)
         {
             var where = scope.Root is null ? "" : $"{scope.Root.Table.QualifiedName} has no row for it and ";
             throw new TenantBackupException(

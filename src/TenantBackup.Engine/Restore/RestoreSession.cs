@@ -116,19 +116,13 @@ internal sealed partial class RestoreSession : IAsyncDisposable
         var (order, cycles) = ForeignKeyOrder.Sort(selected.Select(t => scoped[$"{t.Schema}.{t.Name}"].Table).ToList());
         Tables = order.Select(t => new RestoreTable(byName[t.QualifiedName], scoped[t.QualifiedName])).ToList();
         Cycles = cycles;
-        await CheckTenantValueAsync(cancellationToken).ConfigureAwait(false);
+        await TenantChecks.EnsureValueFitsAsync(_connection, Scope, TargetTenant, cancellationToken).ConfigureAwait(false);
         return CheckModeAndCycles();
     }
 
     /// <summary>True when the target tenant has a root row or rows in a direct table: then a safety backup is taken first.</summary>
-    public async Task<bool> TargetTenantHasRowsAsync(CancellationToken cancellationToken)
-    {
-        var anchors = Scope.Tables.Where(t => t.Kind != ScopeKind.Indirect).ToList();
-        return anchors.Count > 0 && await Db.ScalarAsync<bool>(
-            _connection,
-            "SELECT " + string.Join(" OR ", anchors.Select(t => $"EXISTS (SELECT 1 FROM {t.Table.SqlName} t0 WHERE {t.FilterSql})")),
-            cancellationToken).ConfigureAwait(false);
-    }
+    public async Task<bool> TargetTenantHasRowsAsync(CancellationToken cancellationToken) =>
+        await TenantChecks.HasRowsAsync(_connection, Scope, cancellationToken).ConfigureAwait(false) == true;
 
     /// <summary>The archive's tables the request selects, with a clear error for a pattern that matches none.</summary>
     private List<Archive.SchemaDocument.SchemaTable> SelectTables()
@@ -172,24 +166,6 @@ internal sealed partial class RestoreSession : IAsyncDisposable
         await Db.ExecuteAsync(_connection, "SELECT pg_catalog.set_config('search_path', $1, true)", cancellationToken, Db.Param(searchPath))
             .ConfigureAwait(false);
         return catalog;
-    }
-
-    private async Task CheckTenantValueAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Db.ExecuteAsync(_connection, "SAVEPOINT tenant_value", cancellationToken).ConfigureAwait(false);
-            await Db.ExecuteAsync(_connection, $"SELECT {TargetValue(Scope.TenantType)}", cancellationToken).ConfigureAwait(false);
-            await Db.ExecuteAsync(_connection, "RELEASE SAVEPOINT tenant_value", cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal))
-        {
-            throw new TenantBackupException(
-                ErrorCode.InvalidTenantValue,
-                $"'{TargetTenant}' is not a valid {Scope.TenantType} for the tenant column {Scope.TenantColumn}: {e.MessageText}.",
-                TargetTenant,
-                e);
-        }
     }
 
     /// <summary>Problems of the mode and of the cycles, each a sentence that says what to do.</summary>
