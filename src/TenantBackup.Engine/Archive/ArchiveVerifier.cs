@@ -119,7 +119,8 @@ internal static class ArchiveVerifier
         return manifest;
     }
 
-    private static async Task DrainAsync(Stream stream, CancellationToken cancellationToken)
+    /// <summary>Reads <paramref name="stream"/> to its end, so a hashing stream under it sees every byte of the file.</summary>
+    internal static async Task DrainAsync(Stream stream, CancellationToken cancellationToken)
     {
         var buffer = new byte[BufferSize];
         while (await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) > 0)

@@ -31,12 +31,13 @@ internal static class Db
         }
     }
 
-    /// <summary>Runs a statement that returns no rows (or whose rows do not matter).</summary>
-    public static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    /// <summary>Runs a statement that returns no rows (or whose rows do not matter); returns the rows it changed.</summary>
+    public static async Task<int> ExecuteAsync(
+        NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
     {
         using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = NoTimeout };
         command.Parameters.AddRange(parameters);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs a query and returns its first column of the first row.</summary>

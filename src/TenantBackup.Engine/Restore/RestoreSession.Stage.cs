@@ -61,10 +61,7 @@ internal sealed partial class RestoreSession
                 }
 
                 await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-                var buffer = new byte[64 * 1024];
-                while (await hashing.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) > 0)
-                {
-                }
+                await ArchiveVerifier.DrainAsync(hashing, cancellationToken).ConfigureAwait(false);
 
                 sha256 = hashing.Sha256;
             }

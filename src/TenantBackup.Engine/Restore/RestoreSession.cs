@@ -213,11 +213,8 @@ internal sealed partial class RestoreSession : IAsyncDisposable
     /// <summary>The source tenant value, typed.</summary>
     private static string SourceValue(string type) => $"pg_catalog.current_setting('{SourceSetting}')::{type}";
 
-    private async Task<long> ExecuteAsync(string sql, CancellationToken cancellationToken)
-    {
-        using var command = new NpgsqlCommand(sql, _connection) { CommandTimeout = Db.NoTimeout };
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    private async Task<long> ExecuteAsync(string sql, CancellationToken cancellationToken) =>
+        await Db.ExecuteAsync(_connection, sql, cancellationToken).ConfigureAwait(false);
 
     private Task<long> CountAsync(string sql, CancellationToken cancellationToken) =>
         Db.ScalarAsync<long>(_connection, sql, cancellationToken);
