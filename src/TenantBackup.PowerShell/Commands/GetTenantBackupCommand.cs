@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Repository;
+using TenantBackup.PowerShell.Completion;
 
 namespace TenantBackup.PowerShell.Commands;
 
@@ -21,11 +22,13 @@ public sealed class GetTenantBackupCommand : TenantBackupCmdlet
     /// <summary><para type="description">Tenant values to list backups of (exact match); default: every tenant.</para></summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TenantCompleter))]
     public string[]? Tenant { get; set; }
 
     /// <summary><para type="description">Backup ids; wildcards allowed. An id without wildcards that matches nothing is an error.</para></summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string[]? Id { get; set; }
 
     /// <summary><para type="description">Only the newest backup of each tenant (after the other filters).</para></summary>

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Backup;
 using TenantBackup.Engine.Repository;
+using TenantBackup.PowerShell.Completion;
 using TenantBackup.PowerShell.Internal;
 
 namespace TenantBackup.PowerShell.Commands;
@@ -25,6 +26,7 @@ public sealed class NewTenantBackupCommand : DatabaseCmdlet
     /// <summary><para type="description">The tenant value to back up, e.g. 42 or a uuid. Takes pipeline input.</para></summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TenantCompleter))]
     public string Tenant { get; set; } = string.Empty;
 
     /// <summary><para type="description">The column that carries the tenant (default tenant_id).</para></summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Management.Automation;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Repository;
+using TenantBackup.PowerShell.Completion;
 using TenantBackup.PowerShell.Internal;
 
 namespace TenantBackup.PowerShell.Commands;
@@ -45,6 +46,7 @@ public sealed class RemoveTenantBackupCommand : TenantBackupCmdlet
     /// <summary><para type="description">Ids of backups to remove. Takes pipeline input by property name.</para></summary>
     [Parameter(ParameterSetName = ByIdSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string[]? Id { get; set; }
 
     /// <summary>
@@ -57,6 +59,7 @@ public sealed class RemoveTenantBackupCommand : TenantBackupCmdlet
     /// <summary><para type="description">Apply the policy to this tenant only; default: every tenant, each on its own.</para></summary>
     [Parameter(ParameterSetName = PolicySet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TenantCompleter))]
     public string? Tenant { get; set; }
 
     /// <summary><para type="description">Keep the N newest backups of each tenant.</para></summary>

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Restore;
+using TenantBackup.PowerShell.Completion;
 using TenantBackup.PowerShell.Internal;
 
 namespace TenantBackup.PowerShell.Commands;
@@ -43,6 +44,7 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
     /// </summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string? Id { get; set; }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Repository;
+using TenantBackup.PowerShell.Completion;
 
 namespace TenantBackup.PowerShell.Commands;
 
@@ -28,6 +29,7 @@ public sealed class SyncBackupIndexCommand : TenantBackupCmdlet
     /// <summary><para type="description">Only this tenant's backups and archives (exact match); default: every tenant.</para></summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TenantCompleter))]
     public string? Tenant { get; set; }
 
     /// <summary><para type="description">Repair the index; without it the discrepancies are only reported.</para></summary>

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Integrity;
+using TenantBackup.PowerShell.Completion;
 
 namespace TenantBackup.PowerShell.Commands;
 
@@ -31,6 +32,7 @@ public sealed class TestBackupIntegrityCommand : DatabaseCmdlet
     /// <summary><para type="description">Ids of backups in the repository's index. Takes pipeline input by property name.</para></summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string[]? Id { get; set; }
 
     /// <summary>
