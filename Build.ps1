@@ -7,14 +7,16 @@
     Tasks run in the order Clean, Build, Test, Package, whatever order they are given in.
 
     Clean    Removes out/ and the bin/ and obj/ folders under src/, tests/ and bench/.
-    Build    dotnet publish src/TenantBackup.PowerShell into a temporary folder, then copies exactly the files listed in
-             module/files.txt into out/TenantBackup/<version>/ (failing on a missing one; publish/ entries keep their
-             folder, so the help lands in en-US/) and stamps the version (VersionPrefix in Directory.Build.props) into
-             the copied TenantBackup.psd1.
+    Build    Runs the Module target of build/Module.targets: dotnet publish of src/TenantBackup.PowerShell, then exactly
+             the files listed in module/files.txt copied into out/TenantBackup/<version>/ (failing on a missing one;
+             publish/ entries keep their folder, so the help lands in en-US/), with the version (VersionPrefix in
+             Directory.Build.props) stamped into the copied TenantBackup.psd1. Then Test-ModuleManifest.
     Test     dotnet test TenantBackup.sln, then the Pester 5 suite in tests/Pester (in a child pwsh, against the built
              module) when Pester 5 is installed. Builds first when out/ has no module of this version.
-    Package  Publish-PSResource of the built module to the PSResourceGet repository -Repository. The default,
-             'TenantBackupLocal', is a local folder repository at out/repository that is registered on first use.
+    Package  Runs the Package target: the module folder as above, packed as PSResourceGet packs a module into
+             out/packages/TenantBackup.<version>.nupkg (module files at the package root; id, version, authors,
+             description, project URL, release notes and tags from the manifest). With -Repository, publishes it there
+             with Publish-PSResource.
 
 .EXAMPLE
     ./Build.ps1
@@ -23,6 +25,12 @@
 
 .EXAMPLE
     ./Build.ps1 -Task Clean, Build, Test -Configuration Debug
+
+.EXAMPLE
+    ./Build.ps1 -Task Package
+
+    Makes out/packages/TenantBackup.<version>.nupkg. Install it from there with
+    Register-PSResourceRepository -Name TenantBackupLocal -Uri ./out/packages -Trusted; Install-PSResource TenantBackup -Repository TenantBackupLocal
 
 .EXAMPLE
     ./Build.ps1 -Task Package -Repository MyFeed
@@ -35,8 +43,7 @@ param(
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
-    [ValidateNotNullOrEmpty()]
-    [string] $Repository = 'TenantBackupLocal'
+    [string] $Repository
 )
 
 Set-StrictMode -Version 3.0
@@ -44,7 +51,6 @@ $ErrorActionPreference = 'Stop'
 
 $RepoRoot = $PSScriptRoot
 $OutRoot = Join-Path $RepoRoot 'out'
-$LocalRepositoryName = 'TenantBackupLocal'
 
 function Invoke-Native {
     param(
@@ -72,11 +78,16 @@ function Get-ModuleDirectory {
     Join-Path $OutRoot (Join-Path 'TenantBackup' (Get-ModuleVersion))
 }
 
-function Get-ModuleFileList {
-    $list = Join-Path $RepoRoot 'module/files.txt'
-    @(Get-Content -LiteralPath $list |
-        ForEach-Object { $_.Trim() } |
-        Where-Object { $_ -and -not $_.StartsWith('#') })
+function Invoke-ModuleTarget {
+    param([Parameter(Mandatory)] [ValidateSet('Module', 'Package')] [string] $Target)
+
+    # build/Module.targets does the work, so a machine without pwsh (CI) builds the very same layout.
+    Invoke-Native dotnet @(
+        'build', (Join-Path $RepoRoot 'src/TenantBackup.PowerShell/TenantBackup.PowerShell.csproj'),
+        '--configuration', $Configuration,
+        "-t:$Target",
+        "-p:ModuleOutRoot=$OutRoot",
+        '--nologo')
 }
 
 function Invoke-Clean {
@@ -96,59 +107,11 @@ function Invoke-Clean {
 }
 
 function Invoke-Build {
-    $version = Get-ModuleVersion
-    $moduleDir = Get-ModuleDirectory
-    $publishDir = Join-Path ([System.IO.Path]::GetTempPath()) ("TenantBackup-publish-" + [guid]::NewGuid().ToString('N'))
+    Invoke-ModuleTarget Module
 
-    try {
-        Invoke-Native dotnet @(
-            'publish', (Join-Path $RepoRoot 'src/TenantBackup.PowerShell'),
-            '--configuration', $Configuration,
-            '--output', $publishDir,
-            '--nologo')
-
-        if (Test-Path -LiteralPath $moduleDir) {
-            Remove-Item -LiteralPath $moduleDir -Recurse -Force
-        }
-        $null = New-Item -ItemType Directory -Path $moduleDir -Force
-
-        foreach ($entry in Get-ModuleFileList) {
-            # publish/ entries keep their folder below the publish output (en-US/ help); the others go flat.
-            if ($entry.StartsWith('publish/', [System.StringComparison]::Ordinal)) {
-                $relative = $entry.Substring('publish/'.Length)
-                $source = Join-Path $publishDir $relative
-                $folder = Split-Path -Parent $relative
-                $destination = if ($folder) { Join-Path $moduleDir $folder } else { $moduleDir }
-            }
-            else {
-                $source = Join-Path $RepoRoot $entry
-                $destination = $moduleDir
-            }
-
-            if (-not (Test-Path -LiteralPath $source -PathType Leaf)) {
-                throw "Module file '$entry' is missing (looked for '$source'). Fix module/files.txt or the build."
-            }
-            $null = New-Item -ItemType Directory -Path $destination -Force
-            Copy-Item -LiteralPath $source -Destination $destination
-        }
-
-        $manifest = Join-Path $moduleDir 'TenantBackup.psd1'
-        $text = Get-Content -Raw -LiteralPath $manifest
-        $pattern = "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'"
-        if ([regex]::Matches($text, $pattern).Count -ne 1) {
-            throw "TenantBackup.psd1 must have exactly one line ModuleVersion = '...'."
-        }
-        $text = [regex]::Replace($text, $pattern, "`${1}'$version'")
-        Set-Content -LiteralPath $manifest -Value $text -NoNewline -Encoding utf8NoBOM
-
-        $null = Test-ModuleManifest -Path $manifest
-        Write-Host "Built module $version in $moduleDir"
-    }
-    finally {
-        if (Test-Path -LiteralPath $publishDir) {
-            Remove-Item -LiteralPath $publishDir -Recurse -Force
-        }
-    }
+    $manifest = Join-Path (Get-ModuleDirectory) 'TenantBackup.psd1'
+    $null = Test-ModuleManifest -Path $manifest
+    Write-Host "Built module $(Get-ModuleVersion) in $(Get-ModuleDirectory)"
 }
 
 function Invoke-Test {
@@ -184,27 +147,29 @@ function Invoke-Test {
 }
 
 function Invoke-Package {
+    # The Package target builds the module folder first, so the package always holds what Build lays out.
+    Invoke-ModuleTarget Package
+    $package = Join-Path $OutRoot (Join-Path 'packages' "TenantBackup.$(Get-ModuleVersion).nupkg")
+    Write-Host "Packed $package"
+
+    if (-not $Repository) {
+        return
+    }
+
     if ($null -eq (Get-Command -Name Publish-PSResource -ErrorAction Ignore)) {
-        throw 'Package needs Microsoft.PowerShell.PSResourceGet (part of PowerShell 7.4 and later; else Install-Module Microsoft.PowerShell.PSResourceGet).'
+        throw 'Publishing needs Microsoft.PowerShell.PSResourceGet (part of PowerShell 7.4 and later; else Install-Module Microsoft.PowerShell.PSResourceGet).'
     }
-
-    $moduleDir = Get-ModuleDirectory
-    if (-not (Test-Path -LiteralPath (Join-Path $moduleDir 'TenantBackup.psd1'))) {
-        Invoke-Build
-    }
-
     if ($null -eq (Get-PSResourceRepository -Name $Repository -ErrorAction Ignore)) {
-        if ($Repository -ne $LocalRepositoryName) {
-            throw "The PSResourceGet repository '$Repository' is not registered; register it with Register-PSResourceRepository."
-        }
-
-        $feed = Join-Path $OutRoot 'repository'
-        $null = New-Item -ItemType Directory -Path $feed -Force
-        Register-PSResourceRepository -Name $LocalRepositoryName -Uri $feed -Trusted
-        Write-Host "Registered the local PSResourceGet repository '$LocalRepositoryName' at $feed"
+        throw "The PSResourceGet repository '$Repository' is not registered; register it with Register-PSResourceRepository."
     }
 
-    Publish-PSResource -Path $moduleDir -Repository $Repository
+    if ((Get-Command -Name Publish-PSResource).Parameters.ContainsKey('NupkgPath')) {
+        Publish-PSResource -NupkgPath $package -Repository $Repository
+    }
+    else {
+        # PSResourceGet 1.0 (PowerShell 7.4) cannot publish a ready package: it packs the same module folder itself.
+        Publish-PSResource -Path (Get-ModuleDirectory) -Repository $Repository
+    }
     Write-Host "Published TenantBackup $(Get-ModuleVersion) to '$Repository'"
 }
 

@@ -15,6 +15,7 @@
     FormatsToProcess     = @('TenantBackup.Format.ps1xml')
     PrivateData          = @{
         PSData = @{
+            ProjectUri   = 'https://github.com/TenantBackup/TenantBackup'
             Tags         = @('PostgreSQL', 'Backup', 'MultiTenant', 'Tenant', 'Npgsql', 'Linux', 'Windows', 'MacOS')
             ReleaseNotes = 'Preview: New-TenantBackup, Get-TenantBackup, Restore-TenantBackup, Test-BackupIntegrity, Sync-BackupIndex and Remove-TenantBackup.'
         }

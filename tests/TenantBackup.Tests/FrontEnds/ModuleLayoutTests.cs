@@ -90,6 +90,12 @@ public partial class ModuleLayoutTests
         Assert.NotEmpty((List<object>)psData["Tags"]);
         Assert.All((List<object>)psData["Tags"], tag => Assert.DoesNotContain(" ", (string)tag, StringComparison.Ordinal));
         Assert.False(string.IsNullOrWhiteSpace((string)psData["ReleaseNotes"]));
+        Assert.True(Uri.TryCreate((string)psData["ProjectUri"], UriKind.Absolute, out var project) && project.Scheme == Uri.UriSchemeHttps);
+        Assert.Contains("PostgreSQL", ((List<object>)psData["Tags"]).Cast<string>());
+        // A module of compiled cmdlets exports nothing by wildcard: every export list is explicit.
+        Assert.All(
+            new[] { "CmdletsToExport", "FunctionsToExport", "AliasesToExport", "VariablesToExport" },
+            key => Assert.DoesNotContain("*", ((List<object>)manifest[key]).Cast<string>()));
     }
 
     [Fact]
@@ -258,7 +264,7 @@ public partial class ModuleLayoutTests
         Assert.Throws<FileNotFoundException>(() => LayOutModule(outRoot.Path, [.. ModuleFiles(), "publish/Missing.dll"]));
     }
 
-    /// <summary>What Build.ps1's Build task does, with the cmdlet project's build output standing in for the publish folder.</summary>
+    /// <summary>What the Module target (build/Module.targets) does, with the cmdlet project's build output standing in for the publish folder.</summary>
     internal static string LayOutModule(string outRoot, IReadOnlyList<string>? files = null)
     {
         var version = VersionPrefix();
