@@ -40,7 +40,7 @@ internal static class RepositoryCompletion
     /// </summary>
     public static IReadOnlyList<string> BoundStrings(IDictionary? fakeBoundParameters, string name)
     {
-        var value = Unwrap(fakeBoundParameters is not null && fakeBoundParameters.Contains(name) ? fakeBoundParameters[name] : null);
+        var value = Unwrap(Bound(fakeBoundParameters, name));
         var values = value is IEnumerable many and not string ? many.Cast<object?>() : [value];
         return values.Select(v => Unwrap(v) switch
             {
@@ -67,7 +67,7 @@ internal static class RepositoryCompletion
 
     /// <summary>The text to insert: the value as typed when it is a bare word, else single-quoted.</summary>
     public static string CompletionText(string value) =>
-        value.Length > 0 && !value.StartsWith('-') && value.All(c => char.IsLetterOrDigit(c) || c is '_' or '.' or ':' or '+' or '/' or '\\')
+        value.Length > 0 && !value.StartsWith('-') && value.All(IsBareWordCharacter)
             ? value
             : "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 
@@ -76,8 +76,7 @@ internal static class RepositoryCompletion
 
     private static string? RepositoryPath(IDictionary? fakeBoundParameters)
     {
-        var repository = Unwrap(fakeBoundParameters is not null && fakeBoundParameters.Contains("Repository") ? fakeBoundParameters["Repository"] : null);
-        var path = repository switch
+        var path = Unwrap(Bound(fakeBoundParameters, "Repository")) switch
         {
             string text => text,
             FileSystemInfo info => info.FullName,
@@ -102,6 +101,11 @@ internal static class RepositoryCompletion
             return path;
         }
     }
+
+    private static object? Bound(IDictionary? fakeBoundParameters, string name) =>
+        fakeBoundParameters is not null && fakeBoundParameters.Contains(name) ? fakeBoundParameters[name] : null;
+
+    private static bool IsBareWordCharacter(char c) => char.IsLetterOrDigit(c) || c is '_' or '.' or ':' or '+' or '/' or '\\';
 
     private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
 }

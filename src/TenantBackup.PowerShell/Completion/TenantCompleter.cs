@@ -8,7 +8,9 @@ namespace TenantBackup.PowerShell.Completion;
 /// <summary>Completes <c>-Tenant</c> with the tenants that have backups in the repository the command line names.</summary>
 public sealed class TenantCompleter : IArgumentCompleter
 {
-    /// <summary>Tenants whose value starts with (or matches) <paramref name="wordToComplete"/>, each with its backups in the tooltip.</summary>
+    /// <summary>
+    /// Tenants whose value starts with (or matches) <paramref name="wordToComplete"/>, each with its backups in the tooltip.
+    /// </summary>
     public IEnumerable<CompletionResult> CompleteArgument(
         string commandName,
         string parameterName,
@@ -32,7 +34,8 @@ public sealed class TenantCompleter : IArgumentCompleter
                     g.Count() == 1 ? string.Empty : "s",
                     RepositoryCompletion.LocalTime(newest.CreatedAt),
                     newest.Id);
-                return new CompletionResult(RepositoryCompletion.CompletionText(g.Key), g.Key, CompletionResultType.ParameterValue, tooltip);
+                var text = RepositoryCompletion.CompletionText(g.Key);
+                return new CompletionResult(text, g.Key, CompletionResultType.ParameterValue, tooltip);
             })
             .ToList();
     }

@@ -49,7 +49,7 @@ public sealed class ArgumentCompleterTests : IDisposable
         Assert.Equal(["7", "42", "'acme corp'"], results.Select(r => r.CompletionText));
         Assert.Equal(["7", "42", "acme corp"], results.Select(r => r.ListItemText));
         Assert.All(results, r => Assert.Equal(CompletionResultType.ParameterValue, r.ResultType));
-        var newest = PruneTestRepository.T0.AddDays(3).LocalDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        var newest = LocalTime(PruneTestRepository.T0.AddDays(3));
         Assert.Equal($"Tenant 42: 3 backups, newest {newest} (02A)", results[1].ToolTip);
         Assert.StartsWith("Tenant 7: 1 backup, newest ", results[0].ToolTip, StringComparison.Ordinal);
     }
@@ -73,7 +73,7 @@ public sealed class ArgumentCompleterTests : IDisposable
         var results = Ids(string.Empty, Bound());
 
         Assert.Equal(["02A", "01D", "01C", "01B", "01A"], results.Select(r => r.CompletionText));
-        var time = PruneTestRepository.T0.AddDays(2).LocalDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        var time = LocalTime(PruneTestRepository.T0.AddDays(2));
         Assert.StartsWith($"Tenant 42, full, {time}, ", results[2].ToolTip, StringComparison.Ordinal);
     }
 
@@ -164,6 +164,9 @@ public sealed class ArgumentCompleterTests : IDisposable
             }
         }
     }
+
+    private static string LocalTime(DateTimeOffset time) =>
+        time.LocalDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
 
     private static List<string> Complete(string line, string? location = null)
     {

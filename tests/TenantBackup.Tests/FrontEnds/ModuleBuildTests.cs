@@ -55,7 +55,7 @@ public sealed class ModuleBuildTests(ModuleBuild build)
 
         Assert.Contains("TenantBackup.PowerShell.dll", named);
         Assert.Contains("TenantBackup.Format.ps1xml", named);
-        Assert.All(named, file => Assert.True(File.Exists(Path.Combine(build.ModuleDirectory, file)), $"{file} is named by the manifest but not built."));
+        Assert.All(named, file => Assert.True(File.Exists(Path.Combine(build.ModuleDirectory, file)), $"{file} is named but not built."));
     }
 
     [Fact]
@@ -75,7 +75,8 @@ public sealed class ModuleBuildTests(ModuleBuild build)
     {
         using var scratch = new TempFolder();
         var list = Path.Combine(scratch.Path, "files.txt");
-        await File.WriteAllLinesAsync(list, [.. File.ReadAllLines(Path.Combine(TestPaths.RepoRoot, "module", "files.txt")), "publish/Missing.dll", "module/missing.ps1xml"]);
+        var listed = File.ReadAllLines(Path.Combine(TestPaths.RepoRoot, "module", "files.txt"));
+        await File.WriteAllLinesAsync(list, [.. listed, "publish/Missing.dll", "module/missing.ps1xml"]);
 
         var result = await ModuleBuild.RunTargetAsync("Module", scratch.Path, $"ModuleFileList={list}");
 
@@ -105,7 +106,8 @@ public sealed class ModuleBuildTests(ModuleBuild build)
     /// <summary>The module-relative files a manifest names: root module, formats, types, assemblies, nested modules, file list.</summary>
     internal static IEnumerable<string> ManifestFiles(Dictionary<string, object> manifest)
     {
-        foreach (var key in new[] { "RootModule", "FormatsToProcess", "TypesToProcess", "RequiredAssemblies", "NestedModules", "ScriptsToProcess", "FileList" })
+        string[] keys = ["RootModule", "FormatsToProcess", "TypesToProcess", "RequiredAssemblies", "NestedModules", "ScriptsToProcess", "FileList"];
+        foreach (var key in keys)
         {
             if (!manifest.TryGetValue(key, out var value))
             {
