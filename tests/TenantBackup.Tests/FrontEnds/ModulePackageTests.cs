@@ -94,6 +94,36 @@ public sealed class ModulePackageTests(ModuleBuild build)
     }
 
     [Fact]
+    public void ThePackagedManifestHasThePackagesVersion()
+    {
+        using var zip = ZipFile.OpenRead(build.Package);
+        using var reader = new StreamReader(zip.GetEntry("TenantBackup.psd1")!.Open());
+
+        Assert.Equal(Value(Metadata(), "version"), Psd1Parser.Parse(reader.ReadToEnd())["ModuleVersion"]);
+    }
+
+    [Fact]
+    public void ThePackageUnpackedAsPSResourceGetInstallsItImports()
+    {
+        // Install-PSResource extracts the package into <Modules>/<id>/<version>/ and drops the packaging parts.
+        using var modules = new TempFolder();
+        var version = Value(Metadata(), "version");
+        var target = Path.Combine(modules.Path, "TenantBackup", version);
+        ZipFile.ExtractToDirectory(build.Package, target);
+        Directory.Delete(Path.Combine(target, "_rels"), recursive: true);
+        Directory.Delete(Path.Combine(target, "package"), recursive: true);
+        File.Delete(Path.Combine(target, "[Content_Types].xml"));
+
+        using var ps = PowerShellSession.Create();
+        ps.AddCommand("Import-Module").AddParameter("Name", Path.Combine(target, "TenantBackup.psd1")).AddParameter("PassThru");
+        var module = (System.Management.Automation.PSModuleInfo)Assert.Single(ps.Invoke()).BaseObject;
+
+        Assert.False(ps.HadErrors, string.Join(Environment.NewLine, ps.Streams.Error));
+        Assert.Equal(new Version(version), module.Version);
+        Assert.Equal(CmdletMetadataTests.CmdletNames(), module.ExportedCmdlets.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void TheTagsAreThoseOfAPowerShellGalleryModule()
     {
         var manifest = ModuleLayoutTests.Manifest();
