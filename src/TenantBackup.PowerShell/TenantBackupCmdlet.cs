@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Management.Automation;
-using Microsoft.Extensions.Logging;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Logging;
 using TenantBackup.PowerShell.Internal;
@@ -48,19 +47,19 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
     /// <param name="activityId">The cmdlet's fixed progress activity id.</param>
     /// <param name="activity">The progress activity text, e.g. <c>Backing up tenant 42</c>.</param>
     /// <param name="target">What the operation is about; the target of an error that names none.</param>
-    /// <param name="operation">The engine call: gets the logger, the progress sink and the cancellation token to pass on.</param>
+    /// <param name="operation">The engine call: gets the log, the progress sink and the cancellation token to pass on.</param>
     protected T? RunEngine<T>(
         int activityId,
         string activity,
         object? target,
-        Func<ILogger, IProgress<ProgressEvent>, CancellationToken, Task<T>> operation)
+        Func<IEngineLog, IProgress<ProgressEvent>, CancellationToken, Task<T>> operation)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(operation);
         using var queue = new PipelineQueue();
-        var logger = new TextLogger(MinimumLogLevel(), (level, text) => queue.Post(new LogMessage(level, text)));
+        var log = new TextLog(MinimumLogLevel(), (level, text) => queue.Post(new LogMessage(level, text)));
         var token = _cancellation.Token;
-        var task = Task.Run(() => operation(logger, queue, token), token);
+        var task = Task.Run(() => operation(log, queue, token), token);
         _ = task.ContinueWith(
             static (_, state) => ((PipelineQueue)state!).Complete(),
             queue,
@@ -177,10 +176,10 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
                 }
 
                 break;
-            case LogMessage { Level: >= LogLevel.Warning } log:
+            case LogMessage { Level: >= EngineLogLevel.Warning } log:
                 WriteWarning(log.Text);
                 break;
-            case LogMessage { Level: LogLevel.Information } log:
+            case LogMessage { Level: EngineLogLevel.Information } log:
                 WriteVerbose(log.Text);
                 break;
             case LogMessage log:
@@ -217,14 +216,14 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
 
     // Engine entries below what the user will see are not even formatted: -Debug shows everything, -Verbose from
     // Information up, otherwise only warnings.
-    private LogLevel MinimumLogLevel()
+    private EngineLogLevel MinimumLogLevel()
     {
         if (IsStreamOn("Debug", "DebugPreference"))
         {
-            return LogLevel.Trace;
+            return EngineLogLevel.Trace;
         }
 
-        return IsStreamOn("Verbose", "VerbosePreference") ? LogLevel.Information : LogLevel.Warning;
+        return IsStreamOn("Verbose", "VerbosePreference") ? EngineLogLevel.Information : EngineLogLevel.Warning;
     }
 
     private bool IsStreamOn(string commonParameter, string preferenceVariable)
