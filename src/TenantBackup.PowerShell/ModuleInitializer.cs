@@ -1,5 +1,8 @@
 using System.Management.Automation;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
+using TenantBackup.Engine;
 using TenantBackup.PowerShell.Internal;
 
 namespace TenantBackup.PowerShell;
@@ -13,9 +16,21 @@ namespace TenantBackup.PowerShell;
 /// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
-    /// <summary>Lets the default load context find the engine through the module's own one.</summary>
-    public void OnImport() => EngineLoadContext.Attach(AssemblyLoadContext.Default);
+    /// <summary>Lets the default load context find the engine through the module's own one; names the engine's types.</summary>
+    public void OnImport()
+    {
+        EngineLoadContext.Attach(AssemblyLoadContext.Default);
+        EngineTypeNames.Register(EngineAssembly());
+    }
 
     /// <summary>Stops answering for the engine; what was already loaded stays (a load context here cannot be unloaded).</summary>
-    public void OnRemove(PSModuleInfo psModuleInfo) => EngineLoadContext.Detach(AssemblyLoadContext.Default);
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        EngineTypeNames.Unregister(EngineAssembly());
+        EngineLoadContext.Detach(AssemblyLoadContext.Default);
+    }
+
+    // Its own method: binding the engine type while OnImport is compiled would come before the handler is there.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Assembly EngineAssembly() => typeof(BackupInfo).Assembly;
 }

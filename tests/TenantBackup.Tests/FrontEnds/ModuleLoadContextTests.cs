@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.Loader;
 using TenantBackup.Engine;
+using TenantBackup.PowerShell;
 using TenantBackup.PowerShell.Internal;
 using Xunit;
 
@@ -128,6 +129,24 @@ public class ModuleLoadContextTests
         EngineLoadContext.Detach(host);
         Assert.DoesNotContain(ResolvingHandlers(host), d => d.Method.Name == nameof(EngineLoadContext.ResolveEngine));
         Assert.Equal(0, calls);
+    }
+
+    [Fact]
+    public void ImportingNamesTheEngineTypesForTypeLiteralsAndRemovingTheModuleTakesTheNamesAway()
+    {
+        // PowerShell looks for [TenantBackup.Engine.RestoreMode] in the default context only; the engine is not there.
+        var initializer = new ModuleInitializer();
+
+        initializer.OnImport();
+        var registered = EngineTypeNames.Registered();
+        Assert.NotNull(registered);
+        Assert.Same(typeof(RestoreMode), registered["TenantBackup.Engine.RestoreMode"]);
+        Assert.Same(typeof(BackupInfo), registered["TenantBackup.Engine.BackupInfo"]);
+        Assert.Same(typeof(string), registered["string"]);
+
+        initializer.OnRemove(null!);
+        Assert.DoesNotContain("TenantBackup.Engine.RestoreMode", EngineTypeNames.Registered()!.Keys);
+        Assert.Contains("string", EngineTypeNames.Registered()!.Keys);
     }
 
     private static Delegate[] ResolvingHandlers(AssemblyLoadContext context)
