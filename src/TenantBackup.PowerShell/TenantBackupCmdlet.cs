@@ -119,12 +119,6 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
         }
         finally
         {
-            if (!outcomeLogged)
-            {
-                // Stopped (Ctrl+C, or a stream whose preference is Stop): the engine has cleaned up by the time this runs.
-                runLog?.Outcome(activity + ": stopped", ErrorIds.IdOf(ErrorCode.Cancelled));
-            }
-
             // Only a Write* call that threw leaves the task running: stop it and let the engine clean up before we go.
             if (!task.IsCompleted)
             {
@@ -137,6 +131,12 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
                 {
                     // The exception that brought us here is the one to report.
                 }
+            }
+
+            if (!outcomeLogged)
+            {
+                // Stopped (Ctrl+C, or a stream whose preference is Stop), and the engine has cleaned up.
+                runLog?.Outcome(activity + ": stopped", ErrorIds.IdOf(ErrorCode.Cancelled));
             }
 
             try

@@ -24,7 +24,8 @@ internal sealed class EngineLogger : ILogger
     public bool IsEnabled(LogLevel logLevel) => ToEngineLevel(logLevel) is { } level && _log.IsEnabled(level);
 
     /// <inheritdoc/>
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    public void Log<TState>(
+        LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         if (ToEngineLevel(logLevel) is not { } level || !_log.IsEnabled(level))
         {

@@ -129,6 +129,8 @@ internal sealed partial class RunLogFile : IDisposable
     }
 
     // Password=..., Pwd=... up to the next ';' (or a quoted value), as in Npgsql and libpq key/value strings.
-    [GeneratedRegex("""(?<key>\b(?:password|pwd))\s*=\s*(?:"[^"]*"|'[^']*'|[^;]*)""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(
+        """(?<key>\b(?:password|pwd|psw))\s*=\s*(?:"[^"]*"|'[^']*'|[^;]*)""",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex PasswordSetting();
 }

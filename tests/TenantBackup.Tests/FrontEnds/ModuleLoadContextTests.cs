@@ -68,7 +68,8 @@ public class ModuleLoadContextTests
 
         // Another module got there first: a different Npgsql file and a newer Microsoft.Extensions.Logging.Abstractions.
         var hostNpgsql = host.LoadFromAssemblyPath(Path.Combine(AppContext.BaseDirectory, "Npgsql.dll"));
-        var hostLogging = host.LoadFromAssemblyPath(Path.Combine(AppContext.BaseDirectory, "Microsoft.Extensions.Logging.Abstractions.dll"));
+        var hostLogging = host.LoadFromAssemblyPath(
+            Path.Combine(AppContext.BaseDirectory, "Microsoft.Extensions.Logging.Abstractions.dll"));
         Assert.Equal(10, hostLogging.GetName().Version!.Major);
 
         // Import-Module: the cmdlet assembly into the host, then the initializer.
@@ -90,8 +91,11 @@ public class ModuleLoadContextTests
 
         // Engine code that needs Npgsql (the connection string is parsed by its builder) and the logging abstractions.
         var build = engine.GetType(typeof(ConnectionStrings).FullName!, throwOnError: true)!
-            .GetMethod(nameof(ConnectionStrings.Build), [typeof(string), typeof(string), typeof(int?), typeof(string), typeof(string), typeof(string)])!;
-        Assert.Contains("db1", (string)build.Invoke(null, ["Host=db1;Port=5432;Database=app;Username=u", null, null, null, null, null])!, StringComparison.Ordinal);
+            .GetMethod(
+                nameof(ConnectionStrings.Build),
+                [typeof(string), typeof(string), typeof(int?), typeof(string), typeof(string), typeof(string)])!;
+        var built = (string)build.Invoke(null, ["Host=db1;Port=5432;Database=app;Username=u", null, null, null, null, null])!;
+        Assert.Contains("db1", built, StringComparison.Ordinal);
         Activator.CreateInstance(engine.GetType("TenantBackup.Engine.Backup.BackupEngine", throwOnError: true)!, [null]);
 
         var npgsql = Assert.Single(context.Assemblies, a => a.GetName().Name == "Npgsql");

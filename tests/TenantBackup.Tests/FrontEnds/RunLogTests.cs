@@ -41,7 +41,8 @@ public sealed class RunLogTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private System.Management.Automation.PowerShell Session(Func<IEngineLog, IProgress<ProgressEvent>, CancellationToken, Task<BackupInfo>> operation)
+    private System.Management.Automation.PowerShell Session(
+        Func<IEngineLog, IProgress<ProgressEvent>, CancellationToken, Task<BackupInfo>> operation)
     {
         var ps = PowerShellSession.Create(("Test-EngineRun", typeof(TestEngineRunCommand)));
         ps.AddCommand("Test-EngineRun").AddParameter("Operation", operation).AddParameter("LogPath", LogPath);
@@ -70,8 +71,13 @@ public sealed class RunLogTests : IDisposable
             lines.Select(l => l.GetProperty("message").GetString()));
         Assert.Equal(["Information", "Information", "Warning", "Information"], lines.Select(l => l.GetProperty("level").GetString()));
         Assert.All(lines, l => Assert.Equal("Test-EngineRun", l.GetProperty("cmdlet").GetString()));
-        Assert.All(lines, l => Assert.True(DateTime.TryParseExact(
-            l.GetProperty("timestamp").GetString(), "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var at)
+        Assert.All(lines, l => Assert.True(
+            DateTime.TryParseExact(
+                l.GetProperty("timestamp").GetString(),
+                "yyyy-MM-ddTHH:mm:ss.fffZ",
+                CultureInfo.InvariantCulture,
+                DateTimeStyles.AdjustToUniversal,
+                out var at)
             && Math.Abs((DateTime.UtcNow - at).TotalMinutes) < 5));
         Assert.Equal("ok", lines[^1].GetProperty("outcome").GetString());
         Assert.All(lines.SkipLast(1), l => Assert.False(l.TryGetProperty("outcome", out _)));
@@ -93,7 +99,9 @@ public sealed class RunLogTests : IDisposable
 
         ps.Invoke();
 
-        Assert.Contains(Lines(), l => l.GetProperty("level").GetString() == "Debug" && l.GetProperty("message").GetString() == "block of 65536 bytes");
+        Assert.Contains(
+            Lines(),
+            l => l.GetProperty("level").GetString() == "Debug" && l.GetProperty("message").GetString() == "block of 65536 bytes");
     }
 
     [Fact]
@@ -104,7 +112,8 @@ public sealed class RunLogTests : IDisposable
             first.Invoke();
         }
 
-        using var ps = Session((_, _, _) => throw new TenantBackupException(ErrorCode.TenantLocked, "Tenant 42 is locked by a restore.", "42"));
+        using var ps = Session(
+            (_, _, _) => throw new TenantBackupException(ErrorCode.TenantLocked, "Tenant 42 is locked by a restore.", "42"));
         ps.Invoke(new[] { "a", "b" });
 
         var outcomes = Lines().Where(l => l.TryGetProperty("outcome", out _)).ToList();
@@ -116,6 +125,28 @@ public sealed class RunLogTests : IDisposable
             Assert.Equal("Tenant 42 is locked by a restore.", l.GetProperty("message").GetString());
         });
         Assert.Equal(2, ps.Streams.Error.Count);
+    }
+
+    [Fact]
+    public async Task AStoppedOperationEndsWithTheCancelledId()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var ps = Session(async (_, _, token) =>
+        {
+            started.SetResult();
+            await Task.Delay(Timeout.Infinite, token);
+            return Result;
+        });
+
+        var invocation = ps.BeginInvoke();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        ps.Stop();
+        Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(invocation));
+
+        var last = Lines()[^1];
+        Assert.Equal("error", last.GetProperty("outcome").GetString());
+        Assert.Equal("Cancelled", last.GetProperty("errorId").GetString());
+        Assert.Equal("Testing item: stopped", last.GetProperty("message").GetString());
     }
 
     [Fact]
@@ -204,7 +235,9 @@ public sealed class RunLogTests : IDisposable
         Assert.Equal(8, lines.Count);
         Assert.DoesNotContain("Tr0ub4dor", File.ReadAllText(LogPath), StringComparison.Ordinal);
         Assert.Contains(lines, l => l.GetProperty("message").GetString() == "the password is " + RunLogFile.Mask);
-        Assert.All(lines.Where(l => l.TryGetProperty("outcome", out _)), l => Assert.Equal("AuthenticationFailed", l.GetProperty("errorId").GetString()));
+        Assert.All(
+            lines.Where(l => l.TryGetProperty("outcome", out _)),
+            l => Assert.Equal("AuthenticationFailed", l.GetProperty("errorId").GetString()));
     }
 
     [Theory]
