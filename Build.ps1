@@ -9,8 +9,8 @@
     Clean    Removes out/ and the bin/ and obj/ folders under src/, tests/ and bench/.
     Build    dotnet publish src/TenantBackup.PowerShell into a temporary folder, then copies exactly the files listed in
              module/files.txt into out/TenantBackup/<version>/ (failing on a missing one; publish/ entries keep their
-             folder, so the help lands in en-US/) and stamps the version (VersionPrefix in Directory.Build.props) into
-             the copied TenantBackup.psd1.
+             folder, so the help lands in en-US/ and the engine with its dependencies in dependencies/) and stamps the
+             version (VersionPrefix in Directory.Build.props) into the copied TenantBackup.psd1.
     Test     dotnet test TenantBackup.sln, then the Pester 5 suite in tests/Pester (in a child pwsh, against the built
              module) when Pester 5 is installed. Builds first when out/ has no module of this version.
     Package  Publish-PSResource of the built module to the PSResourceGet repository -Repository. The default,

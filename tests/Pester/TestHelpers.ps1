@@ -24,8 +24,7 @@ function Get-ModuleDependency {
     # reflection) rather than load second ones next to them.
     param([Parameter(Mandatory)] [string] $Name)
 
-    $module = Get-Module -Name TenantBackup
-    $contextType = $module.ImplementingAssembly.GetType('TenantBackup.PowerShell.Internal.EngineLoadContext', $true)
+    $contextType = [TenantBackup.PowerShell.ModuleInitializer].Assembly.GetType('TenantBackup.PowerShell.Internal.EngineLoadContext', $true)
     $context = $contextType.GetProperty('Instance').GetValue($null)
     $context.LoadFromAssemblyName([System.Reflection.AssemblyName]::new($Name))
 }

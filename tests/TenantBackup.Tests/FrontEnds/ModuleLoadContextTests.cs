@@ -25,11 +25,23 @@ public class ModuleLoadContextTests
     [Fact]
     public void TheCmdletAssemblyReferencesOnlyWhatPwshProvidesAndTheEngine()
     {
-        var references = CmdletMetadataTests.CmdletAssembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        var references = CmdletMetadataTests.CmdletAssembly.GetReferencedAssemblies();
+        var names = references.Select(a => a.Name!).ToList();
 
-        Assert.Contains(Engine, references);
-        Assert.Contains("System.Management.Automation", references);
-        Assert.All(references.Where(name => name != Engine), name => Assert.True(ProvidedByPwsh(name), name));
+        Assert.Contains(Engine, names);
+        Assert.Contains("System.Management.Automation", names);
+        Assert.All(names.Where(name => name != Engine), name => Assert.True(ProvidedByPwsh(name), name));
+
+        // System.* must be the framework's own, at a version .NET 8 (PowerShell 7.4) has: not a package the module would
+        // have to bring, as it does for Npgsql's System.Diagnostics.DiagnosticSource 9.
+        var runtime = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory();
+        Assert.All(
+            references.Where(a => a.Name!.StartsWith("System.", StringComparison.Ordinal) && a.Name != "System.Management.Automation"),
+            a =>
+            {
+                Assert.True(File.Exists(Path.Combine(runtime, a.Name + ".dll")), $"{a.Name} is not part of the .NET runtime.");
+                Assert.True(a.Version!.Major <= 8, $"{a.FullName} is newer than .NET 8's.");
+            });
     }
 
     [Fact]
