@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Reflection;
+using System.Runtime.Loader;
 
 namespace TenantBackup.PowerShell.Internal;
 
@@ -13,11 +14,15 @@ internal static class EngineTypeNames
     // Internal to PowerShell, with public static members; a PowerShell without it just has no engine type literals.
     private static readonly Type? Accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
 
-    /// <summary>Registers every exported type of <paramref name="engine"/> whose name no one else has taken.</summary>
+    /// <summary>
+    /// Registers every exported type of <paramref name="engine"/> whose name no one else has taken, unless the engine is in
+    /// the default context (a host that has it on its own path), where PowerShell finds its types anyway.
+    /// </summary>
     public static void Register(Assembly engine)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        if (Accelerators is null || Registered() is not { } registered)
+        if (Accelerators is null || AssemblyLoadContext.GetLoadContext(engine) == AssemblyLoadContext.Default
+            || Registered() is not { } registered)
         {
             return;
         }

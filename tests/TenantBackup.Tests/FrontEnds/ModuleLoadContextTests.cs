@@ -76,7 +76,7 @@ public class ModuleLoadContextTests
         using var outRoot = new TempFolder();
         var moduleDir = ModuleLayoutTests.LayOutModule(outRoot.Path);
         var dependencies = Path.Combine(moduleDir, EngineLoadContext.DependencyFolderName);
-        var host = new HostLoadContext();
+        var host = new HostLoadContext(dependencies);
 
         // Another module got there first: a different Npgsql file and a newer Microsoft.Extensions.Logging.Abstractions.
         var hostNpgsql = host.LoadFromAssemblyPath(Path.Combine(AppContext.BaseDirectory, "Npgsql.dll"));
@@ -148,22 +148,49 @@ public class ModuleLoadContextTests
     }
 
     [Fact]
-    public void ImportingNamesTheEngineTypesForTypeLiteralsAndRemovingTheModuleTakesTheNamesAway()
+    public void ImportNamesTheEngineTypesForPowerShellTypeLiteralsAndRemoveTakesTheNamesAway()
     {
-        // PowerShell looks for [TenantBackup.Engine.RestoreMode] in the default context only; the engine is not there.
-        var initializer = new ModuleInitializer();
+        // PowerShell looks for [TenantBackup.Engine.RestoreMode] in the default context only, and the engine is not there.
+        // The stand-in host has its own System.Management.Automation, so its accelerator table is not this process's.
+        using var outRoot = new TempFolder();
+        var moduleDir = ModuleLayoutTests.LayOutModule(outRoot.Path);
+        var host = new HostLoadContext(Path.Combine(moduleDir, EngineLoadContext.DependencyFolderName));
+        var cmdlets = host.LoadFromAssemblyPath(Path.Combine(moduleDir, "TenantBackup.PowerShell.dll"));
+        host.Resolve = cmdlets.GetType(typeof(EngineLoadContext).FullName!, throwOnError: true)!
+            .GetMethod(nameof(EngineLoadContext.ResolveEngine))!
+            .CreateDelegate<Func<AssemblyLoadContext, AssemblyName, Assembly?>>();
+        var accelerators = host.LoadFromAssemblyName(new AssemblyName("System.Management.Automation"))
+            .GetType("System.Management.Automation.TypeAccelerators", throwOnError: true)!;
+        Assert.NotSame(typeof(System.Management.Automation.PSObject).Assembly, accelerators.Assembly);
+        var initializer = Activator.CreateInstance(cmdlets.GetType("TenantBackup.PowerShell.ModuleInitializer", throwOnError: true)!)!;
 
-        initializer.OnImport();
-        var registered = EngineTypeNames.Registered();
-        Assert.NotNull(registered);
-        Assert.Same(typeof(RestoreMode), registered["TenantBackup.Engine.RestoreMode"]);
-        Assert.Same(typeof(BackupInfo), registered["TenantBackup.Engine.BackupInfo"]);
-        Assert.Same(typeof(string), registered["string"]);
+        initializer.GetType().GetMethod(nameof(ModuleInitializer.OnImport))!.Invoke(initializer, null);
+        try
+        {
+            var restoreMode = Accelerators(accelerators)["TenantBackup.Engine.RestoreMode"];
+            Assert.Equal("TenantBackup", AssemblyLoadContext.GetLoadContext(restoreMode.Assembly)!.Name);
+            Assert.Contains("TenantBackup.Engine.BackupInfo", Accelerators(accelerators).Keys);
+        }
+        finally
+        {
+            initializer.GetType().GetMethod(nameof(ModuleInitializer.OnRemove))!.Invoke(initializer, [null]);
+        }
 
-        initializer.OnRemove(null!);
-        Assert.DoesNotContain("TenantBackup.Engine.RestoreMode", EngineTypeNames.Registered()!.Keys);
-        Assert.Contains("string", EngineTypeNames.Registered()!.Keys);
+        Assert.DoesNotContain("TenantBackup.Engine.RestoreMode", Accelerators(accelerators).Keys);
+        Assert.Contains("string", Accelerators(accelerators).Keys);
     }
+
+    [Fact]
+    public void AnEngineInTheDefaultContextNeedsNoTypeAccelerators()
+    {
+        // As in this test process: PowerShell finds the types itself, and its table is left alone.
+        EngineTypeNames.Register(typeof(BackupInfo).Assembly);
+
+        Assert.DoesNotContain("TenantBackup.Engine.RestoreMode", EngineTypeNames.Registered()!.Keys);
+    }
+
+    private static IReadOnlyDictionary<string, Type> Accelerators(Type typeAccelerators)
+        => (IReadOnlyDictionary<string, Type>)typeAccelerators.GetProperty("Get")!.GetValue(null)!;
 
     private static Delegate[] ResolvingHandlers(AssemblyLoadContext context)
     {
@@ -224,16 +251,22 @@ public class ModuleLoadContextTests
     }
 
     /// <summary>
-    /// Stands in for pwsh's default load context: the framework and System.Management.Automation come from the test's own
-    /// default context; anything else is what the module's handler makes of it, as when pwsh's probing finds nothing.
+    /// Stands in for pwsh's default load context: it has everything (from the test's own default context) but what the
+    /// module brings in its dependencies folder, which is what the module's handler makes of it, as when pwsh's probing
+    /// finds nothing. It has a System.Management.Automation of its own, so PowerShell's statics are its own too.
     /// </summary>
-    private sealed class HostLoadContext() : AssemblyLoadContext("pwsh stand-in")
+    private sealed class HostLoadContext(string? moduleDependencies = null) : AssemblyLoadContext("pwsh stand-in")
     {
         public Func<AssemblyLoadContext, AssemblyName, Assembly?>? Resolve { get; set; }
 
         protected override Assembly? Load(AssemblyName assemblyName)
         {
-            if (ProvidedByPwsh(assemblyName.Name!))
+            if (assemblyName.Name == "System.Management.Automation")
+            {
+                return LoadFromAssemblyPath(typeof(System.Management.Automation.PSObject).Assembly.Location);
+            }
+
+            if (moduleDependencies is null || !File.Exists(Path.Combine(moduleDependencies, assemblyName.Name + ".dll")))
             {
                 return null;
             }
