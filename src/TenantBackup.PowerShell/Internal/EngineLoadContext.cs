@@ -16,7 +16,7 @@ internal sealed class EngineLoadContext : AssemblyLoadContext
     /// <summary>The one assembly the module's cmdlets reference that is not the host's.</summary>
     public const string EngineAssemblyName = "TenantBackup.Engine";
 
-    private static readonly object Gate = new();
+    private static readonly object _gate = new();
     private static EngineLoadContext? _instance;
 
     private readonly string _folder;
@@ -37,7 +37,7 @@ internal sealed class EngineLoadContext : AssemblyLoadContext
     {
         get
         {
-            lock (Gate)
+            lock (_gate)
             {
                 return _instance ??= new EngineLoadContext(DependencyFolder);
             }

@@ -12,7 +12,7 @@ namespace TenantBackup.PowerShell.Internal;
 internal static class EngineTypeNames
 {
     // Internal to PowerShell, with public static members; a PowerShell without it just has no engine type literals.
-    private static readonly Type? Accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
+    private static readonly Type? _accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
 
     /// <summary>
     /// Registers every exported type of <paramref name="engine"/> whose name no one else has taken, unless the engine is in
@@ -21,7 +21,7 @@ internal static class EngineTypeNames
     public static void Register(Assembly engine)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        if (Accelerators is null || AssemblyLoadContext.GetLoadContext(engine) == AssemblyLoadContext.Default
+        if (_accelerators is null || AssemblyLoadContext.GetLoadContext(engine) == AssemblyLoadContext.Default
             || Registered() is not { } registered)
         {
             return;
@@ -31,7 +31,7 @@ internal static class EngineTypeNames
         {
             if (type.FullName is { } name && !registered.ContainsKey(name))
             {
-                Accelerators.GetMethod("Add", [typeof(string), typeof(Type)])?.Invoke(null, [name, type]);
+                _accelerators.GetMethod("Add", [typeof(string), typeof(Type)])?.Invoke(null, [name, type]);
             }
         }
     }
@@ -40,7 +40,7 @@ internal static class EngineTypeNames
     public static void Unregister(Assembly engine)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        if (Accelerators is null || Registered() is not { } registered)
+        if (_accelerators is null || Registered() is not { } registered)
         {
             return;
         }
@@ -49,12 +49,13 @@ internal static class EngineTypeNames
         {
             if (type.FullName is { } name && registered.TryGetValue(name, out var current) && current == type)
             {
-                Accelerators.GetMethod("Remove", [typeof(string)])?.Invoke(null, [name]);
+                _accelerators.GetMethod("Remove", [typeof(string)])?.Invoke(null, [name]);
             }
         }
     }
 
     /// <summary>The accelerators PowerShell knows now, by name.</summary>
     public static IReadOnlyDictionary<string, Type>? Registered()
-        => Accelerators?.GetProperty("Get", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as IReadOnlyDictionary<string, Type>;
+        => _accelerators?.GetProperty("Get", BindingFlags.Public | BindingFlags.Static)?.GetValue(null)
+            as IReadOnlyDictionary<string, Type>;
 }

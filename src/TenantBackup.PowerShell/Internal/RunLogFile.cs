@@ -18,7 +18,7 @@ internal sealed partial class RunLogFile : IDisposable
     public const string Mask = "********";
 
     // Quotes and non-ASCII text stay readable; the output is still valid JSON.
-    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions _jsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly object _gate = new();
     private readonly FileStream _stream;
@@ -95,7 +95,7 @@ internal sealed partial class RunLogFile : IDisposable
         lock (_gate)
         {
             var buffer = new MemoryStream();
-            using (var json = new Utf8JsonWriter(buffer, JsonOptions))
+            using (var json = new Utf8JsonWriter(buffer, _jsonOptions))
             {
                 json.WriteStartObject();
                 json.WriteString("timestamp", DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
