@@ -9,8 +9,9 @@
     Clean    Removes out/ and the bin/ and obj/ folders under src/, tests/ and bench/.
     Build    Runs the Module target of build/Module.targets: dotnet publish of src/TenantBackup.PowerShell, then exactly
              the files listed in module/files.txt copied into out/TenantBackup/<version>/ (failing on a missing one;
-             publish/ entries keep their folder, so the help lands in en-US/), with the version (VersionPrefix in
-             Directory.Build.props) stamped into the copied TenantBackup.psd1. Then Test-ModuleManifest.
+             publish/ entries keep their folder, so the help lands in en-US/ and the engine with its dependencies in
+             dependencies/), with the version (VersionPrefix in Directory.Build.props) stamped into the copied
+             TenantBackup.psd1. Then Test-ModuleManifest.
     Test     dotnet test TenantBackup.sln, then the Pester 5 suite in tests/Pester (in a child pwsh, against the built
              module) when Pester 5 is installed. Builds first when out/ has no module of this version.
     Package  Runs the Package target: the module folder as above, packed as PSResourceGet packs a module into

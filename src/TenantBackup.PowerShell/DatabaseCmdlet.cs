@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Management.Automation;
 using TenantBackup.Engine;
 
@@ -50,12 +51,26 @@ public abstract class DatabaseCmdlet : TenantBackupCmdlet
     protected string BuildConnectionString()
     {
         var credential = Credential == PSCredential.Empty ? null : Credential;
-        return ConnectionStrings.Build(
-            ConnectionString,
-            Server,
-            Port,
-            Database,
-            credential?.UserName,
-            credential?.GetNetworkCredential()?.Password);
+        var password = credential?.GetNetworkCredential()?.Password;
+        AddLogSecret(password);
+        var connectionString = ConnectionStrings.Build(ConnectionString, Server, Port, Database, credential?.UserName, password);
+
+        // The password may also come from the string itself, PGPASSWORD or ~/.pgpass.
+        AddLogSecret(PasswordOf(connectionString));
+        return connectionString;
+    }
+
+    private static string? PasswordOf(string connectionString)
+    {
+        var settings = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        foreach (var key in (string[])["Password", "Pwd", "Psw"])
+        {
+            if (settings.TryGetValue(key, out var value) && value is string { Length: > 0 } text)
+            {
+                return text;
+            }
+        }
+
+        return null;
     }
 }

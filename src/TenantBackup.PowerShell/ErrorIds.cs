@@ -12,6 +12,9 @@ internal static class ErrorIds
     /// <summary>An exception the engine did not explain (a bug): the record keeps the exception for the stack trace.</summary>
     public const string UnexpectedError = "UnexpectedError";
 
+    /// <summary>The <c>-LogPath</c> file cannot be opened for appending.</summary>
+    public const string LogPathUnavailable = "LogPathUnavailable";
+
     private static readonly Dictionary<ErrorCode, ErrorCategory> _categories = new()
     {
         [ErrorCode.InvalidArgument] = ErrorCategory.InvalidArgument,

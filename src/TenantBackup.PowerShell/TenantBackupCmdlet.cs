@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Management.Automation;
-using Microsoft.Extensions.Logging;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Logging;
 using TenantBackup.PowerShell.Internal;
@@ -15,7 +14,18 @@ namespace TenantBackup.PowerShell;
 public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
+    private readonly List<string> _logSecrets = [];
+    private RunLogFile? _runLog;
     private bool _disposed;
+
+    /// <summary>
+    /// <para type="description">File to append a JSON-lines record of the run to: one object per line with timestamp (UTC),
+    /// level, cmdlet and message, and after each operation its outcome (ok, or error with the error id). Passwords are
+    /// never written.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LogPath { get; set; }
 
     /// <summary>Cancelled when the pipeline is stopped; engine calls get it so the SQL in flight is cancelled too.</summary>
     protected CancellationToken CancellationToken => _cancellation.Token;
@@ -48,19 +58,22 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
     /// <param name="activityId">The cmdlet's fixed progress activity id.</param>
     /// <param name="activity">The progress activity text, e.g. <c>Backing up tenant 42</c>.</param>
     /// <param name="target">What the operation is about; the target of an error that names none.</param>
-    /// <param name="operation">The engine call: gets the logger, the progress sink and the cancellation token to pass on.</param>
+    /// <param name="operation">The engine call: gets the log, the progress sink and the cancellation token to pass on.</param>
     protected T? RunEngine<T>(
         int activityId,
         string activity,
         object? target,
-        Func<ILogger, IProgress<ProgressEvent>, CancellationToken, Task<T>> operation)
+        Func<IEngineLog, IProgress<ProgressEvent>, CancellationToken, Task<T>> operation)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(operation);
+        var runLog = OpenRunLog();
+        runLog?.Write(EngineLogLevel.Information, activity);
         using var queue = new PipelineQueue();
-        var logger = new TextLogger(MinimumLogLevel(), (level, text) => queue.Post(new LogMessage(level, text)));
+        var log = new CmdletLog(MinimumLogLevel(), queue, runLog);
+        var outcomeLogged = false;
         var token = _cancellation.Token;
-        var task = Task.Run(() => operation(logger, queue, token), token);
+        var task = Task.Run(() => operation(log, queue, token), token);
         _ = task.ContinueWith(
             static (_, state) => ((PipelineQueue)state!).Complete(),
             queue,
@@ -90,6 +103,7 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
             try
             {
                 result = task.GetAwaiter().GetResult();
+                runLog?.Outcome(activity + ": done", errorId: null);
             }
             catch (Exception ex) when (_cancellation.IsCancellationRequested && IsCancellation(ex))
             {
@@ -98,7 +112,10 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
             catch (Exception ex)
             {
                 failure = ErrorIds.ToErrorRecord(ex, target);
+                runLog?.Outcome(ex.Message, failure.FullyQualifiedErrorId);
             }
+
+            outcomeLogged = true;
         }
         finally
         {
@@ -114,6 +131,12 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
                 {
                     // The exception that brought us here is the one to report.
                 }
+            }
+
+            if (!outcomeLogged)
+            {
+                // Stopped (Ctrl+C, or a stream whose preference is Stop), and the engine has cleaned up.
+                runLog?.Outcome(activity + ": stopped", ErrorIds.IdOf(ErrorCode.Cancelled));
             }
 
             try
@@ -143,21 +166,67 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
 
     /// <summary>Ends the command with the record of an engine error (used outside <see cref="RunEngine"/>).</summary>
     protected void ThrowEngineError(TenantBackupException exception, object? target)
-        => ThrowTerminatingError(ErrorIds.ToErrorRecord(exception, target));
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var record = ErrorIds.ToErrorRecord(exception, target);
+        OpenRunLog()?.Outcome(exception.Message, record.FullyQualifiedErrorId);
+        ThrowTerminatingError(record);
+    }
 
-    /// <summary>Releases the cancellation source.</summary>
+    /// <summary>Records in the <c>-LogPath</c> file that an operation run without <see cref="RunEngine"/> succeeded.</summary>
+    protected void LogSuccess(string message) => OpenRunLog()?.Outcome(message, errorId: null);
+
+    /// <summary>Never writes <paramref name="secret"/> (a password) to the <c>-LogPath</c> file.</summary>
+    protected void AddLogSecret(string? secret)
+    {
+        if (!string.IsNullOrEmpty(secret))
+        {
+            _logSecrets.Add(secret);
+            _runLog?.AddSecret(secret);
+        }
+    }
+
+    // Opened once per command, on its first operation, and kept until the command ends.
+    private RunLogFile? OpenRunLog()
+    {
+        if (_runLog is not null || LogPath is null)
+        {
+            return _runLog;
+        }
+
+        var level = (EngineLogLevel)Math.Min((int)EngineLogLevel.Information, (int)MinimumLogLevel());
+        try
+        {
+            _runLog = RunLogFile.Open(ResolvePath(LogPath), MyInvocation.MyCommand.Name, level);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException
+            or System.Security.SecurityException or RuntimeException)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, ErrorIds.LogPathUnavailable, ErrorCategory.OpenError, LogPath));
+        }
+
+        foreach (var secret in _logSecrets)
+        {
+            _runLog!.AddSecret(secret);
+        }
+
+        return _runLog;
+    }
+
+    /// <summary>Releases the cancellation source and closes the <c>-LogPath</c> file.</summary>
     public void Dispose()
     {
         Dispose(disposing: true);
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Releases the cancellation source when <paramref name="disposing"/>.</summary>
+    /// <summary>Releases the cancellation source and the log file when <paramref name="disposing"/>.</summary>
     protected virtual void Dispose(bool disposing)
     {
         if (!_disposed && disposing)
         {
             _cancellation.Dispose();
+            _runLog?.Dispose();
         }
 
         _disposed = true;
@@ -177,10 +246,10 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
                 }
 
                 break;
-            case LogMessage { Level: >= LogLevel.Warning } log:
+            case LogMessage { Level: >= EngineLogLevel.Warning } log:
                 WriteWarning(log.Text);
                 break;
-            case LogMessage { Level: LogLevel.Information } log:
+            case LogMessage { Level: EngineLogLevel.Information } log:
                 WriteVerbose(log.Text);
                 break;
             case LogMessage log:
@@ -217,14 +286,14 @@ public abstract class TenantBackupCmdlet : PSCmdlet, IDisposable
 
     // Engine entries below what the user will see are not even formatted: -Debug shows everything, -Verbose from
     // Information up, otherwise only warnings.
-    private LogLevel MinimumLogLevel()
+    private EngineLogLevel MinimumLogLevel()
     {
         if (IsStreamOn("Debug", "DebugPreference"))
         {
-            return LogLevel.Trace;
+            return EngineLogLevel.Trace;
         }
 
-        return IsStreamOn("Verbose", "VerbosePreference") ? LogLevel.Information : LogLevel.Warning;
+        return IsStreamOn("Verbose", "VerbosePreference") ? EngineLogLevel.Information : EngineLogLevel.Warning;
     }
 
     private bool IsStreamOn(string commonParameter, string preferenceVariable)

@@ -26,6 +26,7 @@ Describe 'Get-TenantBackup' {
             @{ Name = 'Id'; Type = 'string[]' }
             @{ Name = 'Latest'; Type = 'switch' }
             @{ Name = 'Kind'; Type = 'string[]' }
+            @{ Name = 'LogPath'; Type = 'string' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
             $command | Should -HaveParameter $Name -Mandatory:$false

@@ -29,6 +29,7 @@ Describe 'New-TenantBackup' {
             @{ Name = 'IncludePath'; Type = 'string[]' }
             @{ Name = 'Message'; Type = 'string' }
             @{ Name = 'LockTimeout'; Type = 'timespan' }
+            @{ Name = 'LogPath'; Type = 'string' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
         }

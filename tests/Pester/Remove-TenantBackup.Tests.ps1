@@ -44,6 +44,7 @@ Describe 'Remove-TenantBackup' {
             @{ Name = 'KeepMonthly'; Type = 'System.Nullable[int]' }
             @{ Name = 'OlderThan'; Type = 'System.Nullable[timespan]' }
             @{ Name = 'Force'; Type = 'switch' }
+            @{ Name = 'LogPath'; Type = 'string' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
         }

@@ -42,6 +42,7 @@ Describe 'Restore-TenantBackup' {
             @{ Name = 'SkipFiles'; Type = 'switch' }
             @{ Name = 'LockTimeout'; Type = 'timespan' }
             @{ Name = 'Force'; Type = 'switch' }
+            @{ Name = 'LogPath'; Type = 'string' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
         }

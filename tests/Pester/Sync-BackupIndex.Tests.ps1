@@ -24,6 +24,7 @@ Describe 'Sync-BackupIndex' {
             @{ Name = 'Repository'; Type = 'string' }
             @{ Name = 'Tenant'; Type = 'string' }
             @{ Name = 'Apply'; Type = 'switch' }
+            @{ Name = 'LogPath'; Type = 'string' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
             $command | Should -HaveParameter $Name -Mandatory:$false
@@ -125,6 +126,21 @@ Describe 'Sync-BackupIndex' {
             (Get-TenantBackup -Repository $repository -Id $gone.Id).Status | Should -Be 'missing'
             (Get-TenantBackup -Repository $repository -Id $kept.Id).Status | Should -Be 'available'
             Sync-BackupIndex -Repository $repository | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'Run log' {
+        It 'appends one JSON object per line to -LogPath, the last with the outcome' {
+            $repository = New-EmptyRepository -Name 'logged'
+            $log = Join-Path $TestDrive 'run.jsonl'
+
+            $null = Sync-BackupIndex -Repository $repository -LogPath $log
+            $null = Sync-BackupIndex -Repository $repository -LogPath $log
+
+            $lines = @(Get-Content -LiteralPath $log | ConvertFrom-Json)
+            @($lines | Where-Object outcome -EQ 'ok').Count | Should -Be 2
+            $lines | ForEach-Object { $_.cmdlet | Should -Be 'Sync-BackupIndex' }
+            $lines[-1].outcome | Should -Be 'ok'
         }
     }
 }

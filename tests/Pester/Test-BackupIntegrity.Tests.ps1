@@ -24,6 +24,7 @@ Describe 'Test-BackupIntegrity' {
             @{ Name = 'Port'; Type = 'System.Nullable[int]' }
             @{ Name = 'Database'; Type = 'string' }
             @{ Name = 'Credential'; Type = 'pscredential' }
+            @{ Name = 'LogPath'; Type = 'string' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
         }

@@ -19,15 +19,25 @@ function Import-BuiltModule {
     Import-Module -Name $manifest.FullName -Force -PassThru
 }
 
+function Get-ModuleDependency {
+    # The engine and Npgsql live in the module's private load context, not in the session: use those very copies (through
+    # reflection) rather than load second ones next to them.
+    param([Parameter(Mandatory)] [string] $Name)
+
+    $contextType = [TenantBackup.PowerShell.ModuleInitializer].Assembly.GetType('TenantBackup.PowerShell.Internal.EngineLoadContext', $true)
+    $context = $contextType.GetProperty('Instance').GetValue($null)
+    $context.LoadFromAssemblyName([System.Reflection.AssemblyName]::new($Name))
+}
+
 function Invoke-TestSql {
     # With -Scalar, returns the first column of the first row (e.g. a count or a string_agg to compare).
     param([Parameter(Mandatory)] [string] $Sql, [switch] $Scalar)
 
-    # Npgsql ships in the module folder; the engine's connection-string rules (PG* variables) apply as in the cmdlets.
-    $module = Get-Module -Name TenantBackup
-    Add-Type -Path (Join-Path $module.ModuleBase 'Npgsql.dll')
-    $connectionString = [TenantBackup.Engine.ConnectionStrings]::Build($DatabaseConnection, $null, $null, $null, $null, $null)
-    $connection = [Npgsql.NpgsqlConnection]::new($connectionString)
+    # The module's own Npgsql, and the engine's connection-string rules (PG* variables) as in the cmdlets.
+    $engine = Get-ModuleDependency -Name TenantBackup.Engine
+    $npgsql = Get-ModuleDependency -Name Npgsql
+    $connectionString = $engine.GetType('TenantBackup.Engine.ConnectionStrings', $true)::Build($DatabaseConnection, $null, $null, $null, $null, $null)
+    $connection = $npgsql.GetType('Npgsql.NpgsqlConnection', $true)::new($connectionString)
     try {
         $connection.Open()
         $command = $connection.CreateCommand()

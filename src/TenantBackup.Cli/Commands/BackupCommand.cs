@@ -143,8 +143,8 @@ internal sealed class BackupCommand : Command
     private async Task<int> RunAsync(ParseResult parseResult, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var request = BuildRequest(parseResult);
-        var logger = SharedOptions.Logger(parseResult.GetValue(_verbose), stderr);
-        var backup = await new BackupEngine(logger)
+        var log = SharedOptions.Log(parseResult.GetValue(_verbose), stderr);
+        var backup = await new BackupEngine(log)
             .BackupAsync(request, new StderrProgress(stderr), cancellationToken)
             .ConfigureAwait(false);
 

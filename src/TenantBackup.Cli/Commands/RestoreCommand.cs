@@ -201,7 +201,7 @@ internal sealed class RestoreCommand : Command
     {
         var request = BuildRequest(parseResult);
         var json = parseResult.GetValue(_json);
-        var engine = new RestoreEngine(SharedOptions.Logger(parseResult.GetValue(_verbose), stderr));
+        var engine = new RestoreEngine(SharedOptions.Log(parseResult.GetValue(_verbose), stderr));
         var progress = new StderrProgress(stderr);
 
         if (parseResult.GetValue(_dryRun))

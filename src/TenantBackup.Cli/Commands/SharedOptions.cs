@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using Microsoft.Extensions.Logging;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Logging;
 
@@ -63,8 +62,8 @@ internal static class SharedOptions
         => ConnectionStrings.Build(parseResult.GetValue(connection), null, null, null, null, null);
 
     /// <summary>The engine's log on stderr: warnings only, or every step with <c>--verbose</c>.</summary>
-    public static ILogger Logger(bool verbose, TextWriter stderr) => new TextLogger(
-        verbose ? LogLevel.Debug : LogLevel.Warning,
+    public static IEngineLog Log(bool verbose, TextWriter stderr) => new TextLog(
+        verbose ? EngineLogLevel.Debug : EngineLogLevel.Warning,
         (level, text) => stderr.WriteLine($"tenantbackup: {Label(level)}{text}"));
 
     /// <summary>A validator that refuses an empty or blank option value.</summary>
@@ -88,10 +87,10 @@ internal static class SharedOptions
         return null;
     }
 
-    private static string Label(LogLevel level) => level switch
+    private static string Label(EngineLogLevel level) => level switch
     {
-        >= LogLevel.Warning => "warning: ",
-        LogLevel.Information => string.Empty,
+        >= EngineLogLevel.Warning => "warning: ",
+        EngineLogLevel.Information => string.Empty,
         _ => "debug: ",
     };
 }

@@ -87,7 +87,7 @@ internal sealed class VerifyCommand : Command
     private async Task<int> RunAsync(ParseResult parseResult, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var request = BuildRequest(parseResult);
-        var engine = new IntegrityEngine(SharedOptions.Logger(parseResult.GetValue(_verbose), stderr));
+        var engine = new IntegrityEngine(SharedOptions.Log(parseResult.GetValue(_verbose), stderr));
         var results = await engine.VerifyAsync(request, new StderrProgress(stderr), cancellationToken).ConfigureAwait(false);
         await (parseResult.GetValue(_json)
             ? JsonOutput.WriteAsync(stdout, results)

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using TenantBackup.Engine.Archive;
 using TenantBackup.Engine.Catalog;
 using TenantBackup.Engine.Internal;
+using TenantBackup.Engine.Logging;
 using TenantBackup.Engine.Repository;
 
 namespace TenantBackup.Engine.Backup;
@@ -16,10 +16,15 @@ namespace TenantBackup.Engine.Backup;
 /// </summary>
 public sealed class BackupEngine
 {
+    private readonly IEngineLog? _log;
     private readonly ILogger _logger;
 
-    /// <summary>Creates the engine; the logger receives the steps of each run.</summary>
-    public BackupEngine(ILogger? logger = null) => _logger = logger ?? NullLogger.Instance;
+    /// <summary>Creates the engine; <paramref name="log"/> receives the steps of each run.</summary>
+    public BackupEngine(IEngineLog? log = null)
+    {
+        _log = log;
+        _logger = EngineLogger.For(log);
+    }
 
     /// <summary>Backs up the tenant named in <paramref name="request"/>, returning the new index entry.</summary>
     public async Task<BackupInfo> BackupAsync(

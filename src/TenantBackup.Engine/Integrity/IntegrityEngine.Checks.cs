@@ -242,7 +242,7 @@ public sealed partial class IntegrityEngine
         };
         try
         {
-            var result = await new RestoreEngine(_logger).RehearseAsync(restore, progress, cancellationToken).ConfigureAwait(false);
+            var result = await new RestoreEngine(_log).RehearseAsync(restore, progress, cancellationToken).ConfigureAwait(false);
             return (Passed(IntegrityChecks.RestoreTest,
                 $"Would restore {result.Tables.Count} tables into {result.Database}: " +
                 $"{result.Inserted} inserted, {result.Updated} updated, " +

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
+using TenantBackup.Engine.Logging;
 using TenantBackup.Engine.Repository;
 
 namespace TenantBackup.Engine.Integrity;
@@ -12,10 +12,15 @@ namespace TenantBackup.Engine.Integrity;
 /// </summary>
 public sealed partial class IntegrityEngine
 {
+    private readonly IEngineLog? _log;
     private readonly ILogger _logger;
 
-    /// <summary>Creates the engine; the logger receives the steps of each run.</summary>
-    public IntegrityEngine(ILogger? logger = null) => _logger = logger ?? NullLogger.Instance;
+    /// <summary>Creates the engine; <paramref name="log"/> receives the steps of each run.</summary>
+    public IntegrityEngine(IEngineLog? log = null)
+    {
+        _log = log;
+        _logger = EngineLogger.For(log);
+    }
 
     private sealed record Target(string? Id, string? Path, BackupRepository? Repository, IndexEntry? Entry);
 

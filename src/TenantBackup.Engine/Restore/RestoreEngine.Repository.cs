@@ -33,7 +33,7 @@ public sealed partial class RestoreEngine
         };
         try
         {
-            var info = await new BackupEngine(_logger).BackupAsync(request, null, cancellationToken).ConfigureAwait(false);
+            var info = await new BackupEngine(_log).BackupAsync(request, null, cancellationToken).ConfigureAwait(false);
             _logger.LogInformation(
                 "Safety backup {Id} of tenant {Tenant} taken before the restore: {Path}", info.Id, context.TargetTenant, info.Path);
             return info;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using TenantBackup.Engine.Internal;
+using TenantBackup.Engine.Logging;
 
 namespace TenantBackup.Engine.Restore;
 
@@ -13,10 +13,15 @@ namespace TenantBackup.Engine.Restore;
 /// </summary>
 public sealed partial class RestoreEngine
 {
+    private readonly IEngineLog? _log;
     private readonly ILogger _logger;
 
-    /// <summary>Creates the engine; the logger receives the steps of each run.</summary>
-    public RestoreEngine(ILogger? logger = null) => _logger = logger ?? NullLogger.Instance;
+    /// <summary>Creates the engine; <paramref name="log"/> receives the steps of each run.</summary>
+    public RestoreEngine(IEngineLog? log = null)
+    {
+        _log = log;
+        _logger = EngineLogger.For(log);
+    }
 
     /// <summary>
     /// What <see cref="RestoreAsync"/> would do with <paramref name="request"/>. It stages the rows to count them, then rolls back:

@@ -64,6 +64,7 @@ public sealed class GetTenantBackupCommand : TenantBackupCmdlet
         }
 
         WriteObject(selected, enumerateCollection: true);
+        LogSuccess($"Listed {selected.Count} backup(s)");
     }
 
     /// <summary>

@@ -109,7 +109,7 @@ public sealed class NewTenantBackupCommand : DatabaseCmdlet
             ProgressActivityId,
             $"Backing up tenant {request.Tenant}",
             request.Tenant,
-            (logger, progress, token) => new BackupEngine(logger).BackupAsync(request, progress, token));
+            (log, progress, token) => new BackupEngine(log).BackupAsync(request, progress, token));
         if (backup is not null)
         {
             WriteObject(backup);

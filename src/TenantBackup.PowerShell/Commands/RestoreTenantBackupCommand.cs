@@ -207,7 +207,7 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
                 ProgressActivityId,
                 $"Planning restore of {DescribeSource(request, backup)}",
                 source,
-                (logger, progress, token) => new RestoreEngine(logger).PlanAsync(request, progress, token));
+                (log, progress, token) => new RestoreEngine(log).PlanAsync(request, progress, token));
             if (plan is not null)
             {
                 WriteObject(plan);
@@ -225,7 +225,7 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
             ProgressActivityId,
             $"Restoring {DescribeSource(request, backup)}",
             source,
-            (logger, progress, token) => new RestoreEngine(logger).RestoreAsync(request, progress, token));
+            (log, progress, token) => new RestoreEngine(log).RestoreAsync(request, progress, token));
         if (result is not null)
         {
             WriteObject(result);

@@ -93,7 +93,7 @@ public sealed class TestBackupIntegrityCommand : DatabaseCmdlet
             ProgressActivityId,
             "Verifying backups",
             (object?)InputObject ?? Path ?? Id,
-            (logger, progress, token) => new IntegrityEngine(logger).VerifyAsync(request, progress, token));
+            (log, progress, token) => new IntegrityEngine(log).VerifyAsync(request, progress, token));
         if (results is not null)
         {
             WriteObject(results, enumerateCollection: true);

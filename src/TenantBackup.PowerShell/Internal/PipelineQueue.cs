@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using TenantBackup.Engine;
+using TenantBackup.Engine.Logging;
 
 namespace TenantBackup.PowerShell.Internal;
 
@@ -8,7 +8,7 @@ namespace TenantBackup.PowerShell.Internal;
 internal abstract record PipelineMessage;
 
 /// <summary>A log entry of the engine.</summary>
-internal sealed record LogMessage(LogLevel Level, string Text) : PipelineMessage;
+internal sealed record LogMessage(EngineLogLevel Level, string Text) : PipelineMessage;
 
 /// <summary>The latest progress changed; read it with <see cref="PipelineQueue.TakeProgress"/>.</summary>
 internal sealed record ProgressChanged : PipelineMessage

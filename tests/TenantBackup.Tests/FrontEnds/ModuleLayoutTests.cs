@@ -36,6 +36,8 @@ public partial class ModuleLayoutTests
         var published = deps.RootElement.GetProperty("targets").GetProperty(target).EnumerateObject()
             .Where(library => !library.Name.StartsWith("PowerShellStandard.Library/", StringComparison.Ordinal))
             .SelectMany(library => library.Value.TryGetProperty("runtime", out var runtime) ? runtime.EnumerateObject().Select(a => Path.GetFileName(a.Name)) : [])
+            // Only the cmdlet assembly sits next to the manifest; the engine and what it needs wait in dependencies/.
+            .Select(file => file == "TenantBackup.PowerShell.dll" ? file : "dependencies/" + file)
             .Order(StringComparer.Ordinal);
 
         var listed = ModuleFiles()

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Microsoft.Extensions.Logging;
 using TenantBackup.Engine;
+using TenantBackup.Engine.Logging;
 using TenantBackup.PowerShell;
 using Xunit;
 
@@ -14,7 +15,7 @@ public sealed class TestEngineRunCommand : TenantBackupCmdlet
     public const int ActivityId = 0x7BFF;
 
     [Parameter(Mandatory = true)]
-    public Func<ILogger, IProgress<ProgressEvent>, CancellationToken, Task<BackupInfo>> Operation { get; set; } = null!;
+    public Func<IEngineLog, IProgress<ProgressEvent>, CancellationToken, Task<BackupInfo>> Operation { get; set; } = null!;
 
     [Parameter(ValueFromPipeline = true)]
     public string Item { get; set; } = "item";
@@ -37,7 +38,9 @@ public class TenantBackupCmdletTests
     private static System.Management.Automation.PowerShell Session(Func<ILogger, IProgress<ProgressEvent>, CancellationToken, Task<BackupInfo>> operation)
     {
         var ps = PowerShellSession.Create(("Test-EngineRun", typeof(TestEngineRunCommand)));
-        ps.AddCommand("Test-EngineRun").AddParameter("Operation", operation);
+        // The engine's own ILogger over the cmdlet's log, as the engines use it.
+        Func<IEngineLog, IProgress<ProgressEvent>, CancellationToken, Task<BackupInfo>> run = (log, progress, token) => operation(EngineLogger.For(log), progress, token);
+        ps.AddCommand("Test-EngineRun").AddParameter("Operation", run);
         return ps;
     }
 
