@@ -78,7 +78,8 @@ public sealed class EncryptionKey : IDisposable
     {
         if (key.Length != KeyBytes)
         {
-            throw new TenantBackupException(ErrorCode.InvalidArgument, $"An encryption key has {KeyBytes} bytes, not {key.Length}.", "EncryptionKey");
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument, $"An encryption key has {KeyBytes} bytes, not {key.Length}.", "EncryptionKey");
         }
 
         return new EncryptionKey(key.ToArray(), isPassphrase: false);

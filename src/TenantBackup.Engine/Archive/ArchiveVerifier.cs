@@ -52,7 +52,9 @@ internal static class ArchiveVerifier
         if (expectedSha256 is not null && !string.Equals(expectedSha256, pass.Sha256, StringComparison.Ordinal))
         {
             problems.Add(new ArchiveProblem(
-                ErrorCode.ChecksumMismatch, null, $"The file's SHA-256 is {pass.Sha256}, but {Sha256File.PathFor(path)} records {expectedSha256}."));
+                ErrorCode.ChecksumMismatch,
+                null,
+                $"The file's SHA-256 is {pass.Sha256}, but {Sha256File.PathFor(path)} records {expectedSha256}."));
         }
 
         // Entries that could not be decrypted were not read: there is nothing to hold against the manifest.
@@ -134,7 +136,8 @@ internal static class ArchiveVerifier
 
     private static async Task<Pass> HashOnlyAsync(string path, string? keyProblem, CancellationToken cancellationToken)
     {
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var file = new FileStream(
+            path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
         await using (file.ConfigureAwait(false))
         {
             var hash = await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false);

@@ -92,7 +92,8 @@ internal sealed partial class ArchiveWriter : IAsyncDisposable
                 sink = ArchiveEncryption.OpenWrite(hashing, encryption, out header, encryptionChunkSize);
             }
 
-            return new ArchiveWriter(output, hashing, CompressionStreams.OpenWrite(sink, compression, level), entryTime, chunkSize, header?.KeyId);
+            var compressed = CompressionStreams.OpenWrite(sink, compression, level);
+            return new ArchiveWriter(output, hashing, compressed, entryTime, chunkSize, header?.KeyId);
         }
         catch
         {

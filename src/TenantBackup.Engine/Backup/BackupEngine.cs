@@ -124,7 +124,8 @@ public sealed class BackupEngine
     /// <c>&lt;tenant-slug&gt;-&lt;yyyyMMddTHHmmssZ&gt;-&lt;id8&gt;.tar.zst</c>, as the design names archives; an encrypted one
     /// ends in <c>.tar.zst.tbenc</c>, since tar cannot open it.
     /// </summary>
-    internal static string ArchiveFileName(string tenant, DateTimeOffset createdAt, string id, Compression compression, bool encrypted = false)
+    internal static string ArchiveFileName(
+        string tenant, DateTimeOffset createdAt, string id, Compression compression, bool encrypted = false)
     {
         var slug = new string(tenant.ToLowerInvariant().Select(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') ? c : '-').ToArray());
         slug = string.Join('-', slug.Split('-', StringSplitOptions.RemoveEmptyEntries));

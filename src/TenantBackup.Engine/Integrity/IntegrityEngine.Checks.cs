@@ -119,7 +119,8 @@ public sealed partial class IntegrityEngine
         checks.Add(IndexCheck(target.Entry, verification.Sha256, verification.Size));
         if (verification.KeyId is { } keyId)
         {
-            checks.Add(verification.KeyProblem is null ? Passed(IntegrityChecks.Decryption, $"AES-256-GCM; the key given matches key id {keyId}.")
+            checks.Add(verification.KeyProblem is null
+                ? Passed(IntegrityChecks.Decryption, $"AES-256-GCM; the key given matches key id {keyId}.")
                 : key is null ? Skipped(IntegrityChecks.Decryption, $"{verification.KeyProblem.TrimEnd('.')}.")
                 : Failed(IntegrityChecks.Decryption, verification.KeyProblem));
         }
@@ -130,7 +131,8 @@ public sealed partial class IntegrityEngine
             string why = key is null
                 ? "The archive is encrypted and no key was given: only its file checksum was checked."
                 : "The key given does not match the archive's: only its file checksum was checked.";
-            foreach (var name in new[] { IntegrityChecks.Manifest, IntegrityChecks.Entries, IntegrityChecks.Metadata, IntegrityChecks.Schema })
+            string[] unread = [IntegrityChecks.Manifest, IntegrityChecks.Entries, IntegrityChecks.Metadata, IntegrityChecks.Schema];
+            foreach (var name in unread)
             {
                 checks.Add(Skipped(name, why));
             }

@@ -197,7 +197,8 @@ public static class IndexSync
         return drift;
     }
 
-    private static async Task<Repair> CheckOrphanAsync(IndexDocument index, string path, EncryptionKey? key, CancellationToken cancellationToken)
+    private static async Task<Repair> CheckOrphanAsync(
+        IndexDocument index, string path, EncryptionKey? key, CancellationToken cancellationToken)
     {
         const string Detail = "The archive is in the folder, but the index does not list it.";
         var (verification, problem) = await VerifyAsync(path, expectedId: null, key, cancellationToken).ConfigureAwait(false);
@@ -275,7 +276,8 @@ public static class IndexSync
 
         if (!verification.IsValid)
         {
-            return (verification, (verification.Problems.Count > 0 ? verification.Problems[0].Message : verification.KeyProblem!).TrimEnd('.'));
+            var first = verification.Problems.Count > 0 ? verification.Problems[0].Message : verification.KeyProblem!;
+            return (verification, first.TrimEnd('.'));
         }
 
         return expectedId is not null && !string.Equals(verification.Manifest?.BackupId, expectedId, StringComparison.Ordinal)

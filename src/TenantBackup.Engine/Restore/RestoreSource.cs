@@ -145,8 +145,8 @@ internal sealed class RestoreSource
     internal static async Task<(BackupMetadata, SchemaDocument)> ReadHeadAsync(
         string path, EncryptionKey? encryption, CancellationToken cancellationToken)
     {
-        var reader = ArchiveReader.Open(
-            new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous), path, encryption);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous);
+        var reader = ArchiveReader.Open(file, path, encryption);
         await using (reader.ConfigureAwait(false))
         {
             var first = await reader.NextEntryAsync(cancellationToken).ConfigureAwait(false);

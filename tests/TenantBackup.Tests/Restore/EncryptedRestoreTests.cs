@@ -59,7 +59,8 @@ public sealed class EncryptedRestoreTests(PostgresFixture fixture)
         Assert.DoesNotContain(Convert.ToHexStringLower(secret), indexText, StringComparison.Ordinal);
 
         // The sidecar is over the encrypted file, so the standard tool still checks it.
-        await TenantBackup.Tests.Archive.Cli.MustRunAsync("sha256sum", ["-c", Path.GetFileName(backup.Path) + ".sha256"], workingDirectory: scratch.Repository);
+        string sidecar = Path.GetFileName(backup.Path) + ".sha256";
+        await TenantBackup.Tests.Archive.Cli.MustRunAsync("sha256sum", ["-c", sidecar], workingDirectory: scratch.Repository);
     }
 
     [Fact]
@@ -121,14 +122,16 @@ public sealed class EncryptedRestoreTests(PostgresFixture fixture)
         await using var scratch = await RestoreScratch.CreateAsync(fixture);
         using var key = NewKey();
         await using var connection = await scratch.OpenAsync();
-        string known = await Sql.ScalarAsync<string>(connection, "SELECT email FROM public.customers WHERE tenant_id = 1 AND email IS NOT NULL ORDER BY id LIMIT 1");
+        string known = await Sql.ScalarAsync<string>(
+            connection, "SELECT email FROM public.customers WHERE tenant_id = 1 AND email IS NOT NULL ORDER BY id LIMIT 1");
         byte[] needle = Encoding.UTF8.GetBytes(known);
 
         var plain = await BackupAsync(scratch, 1, key: null, Compression.None);
         var encrypted = await BackupAsync(scratch, 1, key, Compression.None);
 
         Assert.True((await File.ReadAllBytesAsync(plain.Path)).AsSpan().IndexOf(needle) >= 0, $"'{known}' should be in the plain archive");
-        Assert.True((await File.ReadAllBytesAsync(encrypted.Path)).AsSpan().IndexOf(needle) < 0, $"'{known}' is readable in the encrypted archive");
+        Assert.True(
+            (await File.ReadAllBytesAsync(encrypted.Path)).AsSpan().IndexOf(needle) < 0, $"'{known}' is readable in the encrypted archive");
         Assert.EndsWith(".tar.tbenc", encrypted.Path, StringComparison.Ordinal);
     }
 
@@ -179,7 +182,9 @@ public sealed class EncryptedRestoreTests(PostgresFixture fixture)
         Assert.Equal(IntegrityStatus.Valid, outer.Status);
         Assert.Equal(CheckOutcome.Passed, Check(outer, IntegrityChecks.Sha256File).Outcome);
         Assert.Equal(CheckOutcome.Passed, Check(outer, IntegrityChecks.Sha256Index).Outcome);
-        foreach (var name in new[] { IntegrityChecks.Decryption, IntegrityChecks.Manifest, IntegrityChecks.Entries, IntegrityChecks.Metadata, IntegrityChecks.Schema })
+        string[] skipped =
+            [IntegrityChecks.Decryption, IntegrityChecks.Manifest, IntegrityChecks.Entries, IntegrityChecks.Metadata, IntegrityChecks.Schema];
+        foreach (var name in skipped)
         {
             Assert.Equal(CheckOutcome.Skipped, Check(outer, name).Outcome);
             Assert.Contains("encrypted", Check(outer, name).Message, StringComparison.Ordinal);
@@ -206,7 +211,8 @@ public sealed class EncryptedRestoreTests(PostgresFixture fixture)
         var backup = await BackupAsync(scratch, 1, key);
         await File.WriteAllTextAsync(scratch.IndexPath, """{ "schemaVersion": 1, "backups": [] }""");
 
-        var withoutKey = await IndexSync.RunAsync(new IndexSyncRequest { Repository = scratch.Repository, Apply = true }, CancellationToken.None);
+        var withoutKey = await IndexSync.RunAsync(
+            new IndexSyncRequest { Repository = scratch.Repository, Apply = true }, CancellationToken.None);
         var orphan = Assert.Single(withoutKey);
         Assert.False(orphan.Applied);
         Assert.Contains("encrypted", orphan.Action, StringComparison.Ordinal);
@@ -221,7 +227,8 @@ public sealed class EncryptedRestoreTests(PostgresFixture fixture)
         Assert.True(adopted.Encrypted);
     }
 
-    private static Task<BackupInfo> BackupAsync(RestoreScratch scratch, int tenant, EncryptionKey? key, Compression compression = Compression.Zstd) =>
+    private static Task<BackupInfo> BackupAsync(
+        RestoreScratch scratch, int tenant, EncryptionKey? key, Compression compression = Compression.Zstd) =>
         new BackupEngine().BackupAsync(
             new BackupRequest
             {

@@ -18,7 +18,8 @@ internal static class ArchiveEncryption
     /// Writes a new header for <paramref name="key"/> to <paramref name="inner"/> and returns the layer that encrypts
     /// into it; disposing that layer writes the final chunk and disposes <paramref name="inner"/>.
     /// </summary>
-    public static Stream OpenWrite(Stream inner, EncryptionKey key, out EnvelopeHeader header, int chunkSize = EnvelopeHeader.DefaultChunkSize)
+    public static Stream OpenWrite(
+        Stream inner, EncryptionKey key, out EnvelopeHeader header, int chunkSize = EnvelopeHeader.DefaultChunkSize)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(key);
@@ -57,9 +58,10 @@ internal static class ArchiveEncryption
         header = EnvelopeHeader.Parse(head.AsSpan(0, read), archiveName);
         if (key is null)
         {
+            string kind = header.Kdf == EnvelopeHeader.KdfNone ? "key file" : "passphrase";
             throw new TenantBackupException(
                 ErrorCode.DecryptionFailed,
-                $"{archiveName} is encrypted (key id {header.KeyId}, {(header.Kdf == EnvelopeHeader.KdfNone ? "key file" : "passphrase")}) " +
+                $"{archiveName} is encrypted (key id {header.KeyId}, {kind}) " +
                 "and no key was given. Give its key file (-EncryptionKeyFile / --key-file) or passphrase " +
                 "(-Passphrase / --passphrase-env).",
                 archiveName);

@@ -55,7 +55,8 @@ internal sealed class DecryptingStream : ForwardOnlyStream
         while (_plainStart == _plainEnd && !_ended && !buffer.IsEmpty)
         {
             int filled = StartFrame();
-            filled += await _inner.ReadAtLeastAsync(_frame.AsMemory(filled), _frame.Length - filled, throwOnEndOfStream: false, cancellationToken)
+            filled += await _inner
+                .ReadAtLeastAsync(_frame.AsMemory(filled), _frame.Length - filled, throwOnEndOfStream: false, cancellationToken)
                 .ConfigureAwait(false);
             bool final = filled < _frame.Length || await _inner.ReadAsync(_lookAhead, cancellationToken).ConfigureAwait(false) == 0;
             OpenFrame(filled, final);

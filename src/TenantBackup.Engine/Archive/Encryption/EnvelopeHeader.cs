@@ -48,7 +48,10 @@ internal sealed class EnvelopeHeader
 
     private EnvelopeHeader(byte[] bytes) => _bytes = bytes;
 
-    /// <summary>First eight bytes of every encrypted archive: <c>\x89TBENC\r\n</c> (a high bit and a CRLF, as PNG's, catch text-mode copies).</summary>
+    /// <summary>
+    /// First eight bytes of every encrypted archive: <c>\x89TBENC\r\n</c> (a high bit and a CRLF, as PNG's, catch
+    /// text-mode copies).
+    /// </summary>
     public static ReadOnlySpan<byte> Magic => [0x89, (byte)'T', (byte)'B', (byte)'E', (byte)'N', (byte)'C', 0x0D, 0x0A];
 
     public byte Kdf => _bytes[10];
