@@ -42,6 +42,8 @@ Describe 'Restore-TenantBackup' {
             @{ Name = 'SkipFiles'; Type = 'switch' }
             @{ Name = 'LockTimeout'; Type = 'timespan' }
             @{ Name = 'Force'; Type = 'switch' }
+            @{ Name = 'EncryptionKeyFile'; Type = 'string' }
+            @{ Name = 'Passphrase'; Type = 'securestring' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
         }

@@ -24,6 +24,8 @@ Describe 'Sync-BackupIndex' {
             @{ Name = 'Repository'; Type = 'string' }
             @{ Name = 'Tenant'; Type = 'string' }
             @{ Name = 'Apply'; Type = 'switch' }
+            @{ Name = 'EncryptionKeyFile'; Type = 'string' }
+            @{ Name = 'Passphrase'; Type = 'securestring' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
             $command | Should -HaveParameter $Name -Mandatory:$false

@@ -24,6 +24,8 @@ Describe 'Test-BackupIntegrity' {
             @{ Name = 'Port'; Type = 'System.Nullable[int]' }
             @{ Name = 'Database'; Type = 'string' }
             @{ Name = 'Credential'; Type = 'pscredential' }
+            @{ Name = 'EncryptionKeyFile'; Type = 'string' }
+            @{ Name = 'Passphrase'; Type = 'securestring' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
         }
