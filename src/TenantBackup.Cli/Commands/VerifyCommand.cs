@@ -7,7 +7,7 @@ namespace TenantBackup.Cli.Commands;
 
 /// <summary>
 /// <c>tenantbackup verify</c>: checks backups without restoring them (what <c>Test-BackupIntegrity</c> does); exit 3 when
-/// any is not valid or fails its test restore.
+/// any is not valid or fails its test restore, 6 when the only failures are keys that do not fit encrypted archives.
 /// </summary>
 internal sealed class VerifyCommand : Command
 {
