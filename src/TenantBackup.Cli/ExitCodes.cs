@@ -23,6 +23,9 @@ internal static class ExitCodes
     /// <summary>A restore was refused: schema mismatch or key collision.</summary>
     public const int Refused = 5;
 
+    /// <summary>An encrypted archive was read without its key, or the key or passphrase given does not match it.</summary>
+    public const int Decryption = 6;
+
     /// <summary>The exit code for an engine error.</summary>
     public static int For(ErrorCode code) => code switch
     {
@@ -30,6 +33,7 @@ internal static class ExitCodes
         ErrorCode.ArchiveCorrupt or ErrorCode.ChecksumMismatch or ErrorCode.ArchiveNotFound => Integrity,
         ErrorCode.TenantLocked => TenantLocked,
         ErrorCode.SchemaMismatch or ErrorCode.KeyCollision => Refused,
+        ErrorCode.DecryptionFailed => Decryption,
         _ => Failure,
     };
 }

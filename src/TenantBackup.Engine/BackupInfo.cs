@@ -45,6 +45,18 @@ public sealed class BackupInfo
     /// <summary><c>zstd</c>, <c>gzip</c> or <c>none</c>.</summary>
     public required string Compression { get; init; }
 
+    /// <summary><c>aes-256-gcm</c> when the archive is encrypted; null when it is not.</summary>
+    public string? Encryption { get; init; }
+
+    /// <summary>True when the archive is encrypted: reading its contents needs its key file or passphrase.</summary>
+    public bool Encrypted => Encryption is not null;
+
+    /// <summary>
+    /// The id of the key an encrypted archive was written with: the same for every archive of one key file, different for
+    /// every archive of a passphrase (each has its own salt). Never the key.
+    /// </summary>
+    public string? KeyId { get; init; }
+
     /// <summary>The backup this one derives from, if any.</summary>
     public string? ParentId { get; init; }
 

@@ -39,6 +39,12 @@ public sealed record BackupRequest
     /// <summary>Folders of tenant files to add under <c>files/</c>.</summary>
     public IReadOnlyList<string> IncludePaths { get; init; } = [];
 
+    /// <summary>
+    /// The key file or passphrase to encrypt the archive with (AES-256-GCM, docs/archive-format.md); null writes it
+    /// unencrypted. The caller owns and disposes it.
+    /// </summary>
+    public EncryptionKey? Encryption { get; init; }
+
     /// <summary>Free text stored with the backup.</summary>
     public string? Message { get; init; }
 

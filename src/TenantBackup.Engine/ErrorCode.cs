@@ -71,4 +71,7 @@ public enum ErrorCode
 
     /// <summary>The operation was cancelled.</summary>
     Cancelled,
+
+    /// <summary>An encrypted archive was read without a key, or with a key or passphrase that does not match its key id.</summary>
+    DecryptionFailed,
 }

@@ -74,6 +74,12 @@ public sealed record RestoreRequest
     /// <summary>Leave the archive's tenant files out of the restore.</summary>
     public bool SkipFiles { get; init; }
 
+    /// <summary>
+    /// The key file or passphrase of an encrypted archive; the safety backup is encrypted with it too. An unencrypted
+    /// archive needs none.
+    /// </summary>
+    public EncryptionKey? Encryption { get; init; }
+
     /// <summary>How long to wait for the tenant's lock.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -39,6 +39,7 @@ internal static class ErrorIds
         [ErrorCode.SchemaMismatch] = ErrorCategory.InvalidData,
         [ErrorCode.KeyCollision] = ErrorCategory.ResourceExists,
         [ErrorCode.Cancelled] = ErrorCategory.OperationStopped,
+        [ErrorCode.DecryptionFailed] = ErrorCategory.SecurityError,
     };
 
     /// <summary>Every engine code with its category (a test checks that no code is left out).</summary>
@@ -54,7 +55,7 @@ internal static class ErrorIds
     /// True when the error concerns one pipeline item only (this tenant, this archive), so a cmdlet writes it and goes
     /// on with the next item; every other error (connection, repository, bad arguments) would fail the next item too
     /// and stops the command. A refused restore (schema mismatch, key collision) is about the one backup and its target
-    /// tenant: the next backup may restore fine.
+    /// tenant: the next backup may restore fine. So is a key that does not fit one archive: the next may be another key's.
     /// </summary>
     public static bool IsItemError(ErrorCode code) => code is ErrorCode.TenantNotFound
         or ErrorCode.InvalidTenantValue
@@ -63,7 +64,8 @@ internal static class ErrorIds
         or ErrorCode.ArchiveCorrupt
         or ErrorCode.ChecksumMismatch
         or ErrorCode.SchemaMismatch
-        or ErrorCode.KeyCollision;
+        or ErrorCode.KeyCollision
+        or ErrorCode.DecryptionFailed;
 
     /// <summary>The record for an engine error; its target is the error's own target, else <paramref name="fallbackTarget"/>.</summary>
     public static ErrorRecord ToErrorRecord(TenantBackupException exception, object? fallbackTarget)

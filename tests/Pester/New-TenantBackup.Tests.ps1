@@ -30,6 +30,8 @@ Describe 'New-TenantBackup' {
             @{ Name = 'Message'; Type = 'string' }
             @{ Name = 'LockTimeout'; Type = 'timespan' }
             @{ Name = 'LogPath'; Type = 'string' }
+            @{ Name = 'EncryptionKeyFile'; Type = 'string' }
+            @{ Name = 'Passphrase'; Type = 'securestring' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
         }
@@ -61,6 +63,14 @@ Describe 'New-TenantBackup' {
     }
 
     Context 'Error ids' {
+        It 'stops with InvalidArgument when both -EncryptionKeyFile and -Passphrase are given' {
+            $key = Join-Path $TestDrive 'tenant.key'
+            [System.IO.File]::WriteAllBytes($key, [byte[]]::new(32))
+            $passphrase = ConvertTo-SecureString 'not both' -AsPlainText -Force
+            { New-TenantBackup -ConnectionString 'Host=db1' -Tenant 42 -Repository $TestDrive -EncryptionKeyFile $key -Passphrase $passphrase } |
+                Should -Throw -ErrorId 'InvalidArgument,TenantBackup.PowerShell.Commands.NewTenantBackupCommand'
+        }
+
         It 'stops with InvalidArgument on a connection string it cannot parse' {
             { New-TenantBackup -ConnectionString 'Host=db1;Password=S3cr3t;Port=abc' -Tenant 42 -Repository $TestDrive } |
                 Should -Throw -ErrorId 'InvalidArgument,TenantBackup.PowerShell.Commands.NewTenantBackupCommand'

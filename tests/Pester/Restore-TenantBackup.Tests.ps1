@@ -43,6 +43,8 @@ Describe 'Restore-TenantBackup' {
             @{ Name = 'LockTimeout'; Type = 'timespan' }
             @{ Name = 'Force'; Type = 'switch' }
             @{ Name = 'LogPath'; Type = 'string' }
+            @{ Name = 'EncryptionKeyFile'; Type = 'string' }
+            @{ Name = 'Passphrase'; Type = 'securestring' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
         }

@@ -25,6 +25,8 @@ Describe 'Sync-BackupIndex' {
             @{ Name = 'Tenant'; Type = 'string' }
             @{ Name = 'Apply'; Type = 'switch' }
             @{ Name = 'LogPath'; Type = 'string' }
+            @{ Name = 'EncryptionKeyFile'; Type = 'string' }
+            @{ Name = 'Passphrase'; Type = 'securestring' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
             $command | Should -HaveParameter $Name -Mandatory:$false

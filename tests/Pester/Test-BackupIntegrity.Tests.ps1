@@ -25,6 +25,8 @@ Describe 'Test-BackupIntegrity' {
             @{ Name = 'Database'; Type = 'string' }
             @{ Name = 'Credential'; Type = 'pscredential' }
             @{ Name = 'LogPath'; Type = 'string' }
+            @{ Name = 'EncryptionKeyFile'; Type = 'string' }
+            @{ Name = 'Passphrase'; Type = 'securestring' }
         ) {
             $command | Should -HaveParameter $Name -Type $Type
         }

@@ -64,6 +64,10 @@ internal sealed class BackupCommand : Command
 
     private readonly Option<TimeSpan?> _lockTimeout = SharedOptions.LockTimeout();
 
+    private readonly Option<string> _keyFile = SharedOptions.KeyFile("Encrypt the archive (AES-256-GCM)");
+
+    private readonly Option<string> _passphraseEnv = SharedOptions.PassphraseEnv("Encrypt the archive (AES-256-GCM)");
+
     private readonly Option<bool> _json = SharedOptions.Json();
 
     private readonly Option<bool> _verbose = SharedOptions.Verbose();
@@ -88,6 +92,8 @@ internal sealed class BackupCommand : Command
         Add(_includePath);
         Add(_message);
         Add(_lockTimeout);
+        Add(_keyFile);
+        Add(_passphraseEnv);
         Add(_json);
         Add(_verbose);
         SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(
@@ -116,6 +122,7 @@ internal sealed class BackupCommand : Command
             ExcludeTables = parseResult.GetValue(command._excludeTable) ?? [],
             IncludePaths = (parseResult.GetValue(command._includePath) ?? []).Select(Path.GetFullPath).ToArray(),
             Message = parseResult.GetValue(command._message),
+            Encryption = SharedOptions.EncryptionKey(parseResult, command._keyFile, command._passphraseEnv),
         };
 
         if (parseResult.GetValue(command._compression) is { } compression)
@@ -143,6 +150,7 @@ internal sealed class BackupCommand : Command
     private async Task<int> RunAsync(ParseResult parseResult, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var request = BuildRequest(parseResult);
+        using var key = request.Encryption;
         var log = SharedOptions.Log(parseResult.GetValue(_verbose), stderr);
         var backup = await new BackupEngine(log)
             .BackupAsync(request, new StderrProgress(stderr), cancellationToken)

@@ -15,13 +15,13 @@ internal sealed class RestoreCommand : Command
     /// <summary>What the command says when it would have to ask but no one can answer.</summary>
     public const string ConfirmationRequired = "restore changes the database; pass --yes to confirm";
 
-    private static readonly string[] _archiveExtensions = [".tar.zst", ".tar.gz", ".tar"];
+    private static readonly string[] _archiveExtensions = [".tar.zst", ".tar.gz", ".tar", ".tbenc"];
 
     private readonly ConsoleInput? _input;
 
     private readonly Argument<string> _source = new("source")
     {
-        Description = "A backup id from the repository's index, or an archive file (.tar.zst, .tar.gz, .tar).",
+        Description = "A backup id from the repository's index, or an archive file (.tar.zst, .tar.gz, .tar, or .tbenc when encrypted).",
         HelpName = "ID|PATH",
     };
 
@@ -78,6 +78,12 @@ internal sealed class RestoreCommand : Command
 
     private readonly Option<TimeSpan?> _lockTimeout = SharedOptions.LockTimeout();
 
+    private const string EncryptionUse = "Read an encrypted archive (and encrypt the safety backup)";
+
+    private readonly Option<string> _keyFile = SharedOptions.KeyFile(EncryptionUse);
+
+    private readonly Option<string> _passphraseEnv = SharedOptions.PassphraseEnv(EncryptionUse);
+
     private readonly Option<bool> _dryRun = new("--dry-run")
     {
         Description = "Print what the restore would do and change nothing; exit 5 when it would be refused.",
@@ -115,6 +121,8 @@ internal sealed class RestoreCommand : Command
         Add(_filesPath);
         Add(_skipFiles);
         Add(_lockTimeout);
+        Add(_keyFile);
+        Add(_passphraseEnv);
         Add(_dryRun);
         Add(_yes);
         Add(_json);
@@ -148,6 +156,7 @@ internal sealed class RestoreCommand : Command
             ExcludeTables = parseResult.GetValue(command._excludeTable) ?? [],
             FilesPath = parseResult.GetValue(command._filesPath) is { } filesPath ? Path.GetFullPath(filesPath) : null,
             SkipFiles = parseResult.GetValue(command._skipFiles),
+            Encryption = SharedOptions.EncryptionKey(parseResult, command._keyFile, command._passphraseEnv),
         };
 
         if (parseResult.GetValue(command._mode) is { } mode)
@@ -200,6 +209,7 @@ internal sealed class RestoreCommand : Command
     private async Task<int> RunAsync(ParseResult parseResult, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var request = BuildRequest(parseResult);
+        using var key = request.Encryption;
         var json = parseResult.GetValue(_json);
         var engine = new RestoreEngine(SharedOptions.Log(parseResult.GetValue(_verbose), stderr));
         var progress = new StderrProgress(stderr);

@@ -56,6 +56,58 @@ internal static class SharedOptions
         Description = "Print the engine's steps on stderr.",
     };
 
+    /// <summary><c>--key-file PATH</c>.</summary>
+    public static Option<string> KeyFile(string use) => new("--key-file")
+    {
+        Description = $"{use} with the key in this file: 32 random bytes, or their base64 (openssl rand -base64 32 > FILE).",
+        HelpName = "PATH",
+    };
+
+    /// <summary><c>--passphrase-env VAR</c>: the passphrase itself never appears on the command line.</summary>
+    public static Option<string> PassphraseEnv(string use) => new("--passphrase-env")
+    {
+        Description = $"{use} with the passphrase held by this environment variable (stretched with PBKDF2-SHA256).",
+        HelpName = "VAR",
+    };
+
+    /// <summary>
+    /// The key of <c>--key-file</c> or <c>--passphrase-env</c>, or null when neither is given. The caller disposes it.
+    /// </summary>
+    /// <exception cref="TenantBackupException">
+    /// <see cref="ErrorCode.InvalidArgument"/>: both given, an unusable key file, or a variable that is unset or empty.
+    /// </exception>
+    public static EncryptionKey? EncryptionKey(ParseResult parseResult, Option<string> keyFile, Option<string> passphraseEnv)
+    {
+        var file = parseResult.GetValue(keyFile);
+        var variable = parseResult.GetValue(passphraseEnv);
+        if (file is not null && variable is not null)
+        {
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument, "Give --key-file or --passphrase-env, not both: an archive has one key.", "--passphrase-env");
+        }
+
+        if (file is not null)
+        {
+            return Engine.EncryptionKey.FromKeyFile(Path.GetFullPath(file));
+        }
+
+        if (variable is null)
+        {
+            return null;
+        }
+
+        var passphrase = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrEmpty(passphrase))
+        {
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument,
+                $"The environment variable {variable} named by --passphrase-env is not set or empty; set it to the passphrase.",
+                "--passphrase-env");
+        }
+
+        return Engine.EncryptionKey.FromPassphrase(passphrase);
+    }
+
     /// <summary>The engine request's connection string from <c>--connection</c> (or the <c>PG*</c> variables alone).</summary>
     /// <exception cref="TenantBackupException"><see cref="ErrorCode.InvalidArgument"/> when it cannot be parsed.</exception>
     public static string ConnectionString(ParseResult parseResult, Option<string> connection)

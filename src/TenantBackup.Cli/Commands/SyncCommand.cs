@@ -23,6 +23,10 @@ internal sealed class SyncCommand : Command
         Description = "Repair the index: mark missing backups, adopt archives that verify, fix drift, rebuild an unreadable index.",
     };
 
+    private readonly Option<string> _keyFile = SharedOptions.KeyFile("Read encrypted archives (to adopt an orphaned one)");
+
+    private readonly Option<string> _passphraseEnv = SharedOptions.PassphraseEnv("Read encrypted archives (to adopt an orphaned one)");
+
     private readonly Option<bool> _json = new("--json")
     {
         Description = "Print the discrepancies as a JSON array on stdout.",
@@ -35,6 +39,8 @@ internal sealed class SyncCommand : Command
         Add(_repository);
         Add(_tenant);
         Add(_apply);
+        Add(_keyFile);
+        Add(_passphraseEnv);
         Add(_json);
         SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(
             parseResult,
@@ -48,11 +54,13 @@ internal sealed class SyncCommand : Command
         Repository = parseResult.GetValue(_repository) is { } given ? Path.GetFullPath(given) : null,
         Tenant = parseResult.GetValue(_tenant),
         Apply = parseResult.GetValue(_apply),
+        Encryption = SharedOptions.EncryptionKey(parseResult, _keyFile, _passphraseEnv),
     };
 
     private async Task<int> RunAsync(ParseResult parseResult, TextWriter stdout, CancellationToken cancellationToken)
     {
         var request = BuildRequest(parseResult);
+        using var key = request.Encryption;
         var found = await IndexSync.RunAsync(request, cancellationToken).ConfigureAwait(false);
         if (parseResult.GetValue(_json))
         {

@@ -7,7 +7,7 @@ namespace TenantBackup.Cli.Commands;
 
 /// <summary>
 /// <c>tenantbackup verify</c>: checks backups without restoring them (what <c>Test-BackupIntegrity</c> does); exit 3 when
-/// any is not valid or fails its test restore.
+/// any is not valid or fails its test restore, 6 when the only failures are keys that do not fit encrypted archives.
 /// </summary>
 internal sealed class VerifyCommand : Command
 {
@@ -31,6 +31,10 @@ internal sealed class VerifyCommand : Command
 
     private readonly Option<string> _connection = SharedOptions.Connection();
 
+    private readonly Option<string> _keyFile = SharedOptions.KeyFile("Read encrypted archives");
+
+    private readonly Option<string> _passphraseEnv = SharedOptions.PassphraseEnv("Read encrypted archives");
+
     private readonly Option<bool> _json = SharedOptions.Json();
 
     private readonly Option<bool> _verbose = SharedOptions.Verbose();
@@ -44,6 +48,8 @@ internal sealed class VerifyCommand : Command
         Add(_quick);
         Add(_restoreTest);
         Add(_connection);
+        Add(_keyFile);
+        Add(_passphraseEnv);
         Add(_json);
         Add(_verbose);
         Validators.Add(result =>
@@ -81,17 +87,23 @@ internal sealed class VerifyCommand : Command
             Quick = parseResult.GetValue(command._quick),
             RestoreTest = restoreTest,
             ConnectionString = restoreTest ? SharedOptions.ConnectionString(parseResult, command._connection) : null,
+            Encryption = SharedOptions.EncryptionKey(parseResult, command._keyFile, command._passphraseEnv),
         };
     }
 
     private async Task<int> RunAsync(ParseResult parseResult, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var request = BuildRequest(parseResult);
+        using var key = request.Encryption;
         var engine = new IntegrityEngine(SharedOptions.Log(parseResult.GetValue(_verbose), stderr));
         var results = await engine.VerifyAsync(request, new StderrProgress(stderr), cancellationToken).ConfigureAwait(false);
         await (parseResult.GetValue(_json)
             ? JsonOutput.WriteAsync(stdout, results)
             : stdout.WriteLineAsync(IntegrityText.Format(results))).ConfigureAwait(false);
-        return results.All(r => r.Passed) ? ExitCodes.Success : ExitCodes.Integrity;
+        var failed = results.Where(r => !r.Passed).ToList();
+        return failed.Count == 0 ? ExitCodes.Success
+            : failed.TrueForAll(r => r.Checks.Any(c => c.Name == IntegrityChecks.Decryption && c.Outcome == CheckOutcome.Failed))
+                ? ExitCodes.Decryption
+                : ExitCodes.Integrity;
     }
 }

@@ -28,6 +28,12 @@ internal static class IntegrityText
                 text.Append("    ").Append(check.Name).Append(": ").AppendLine(check.Message);
             }
 
+            // "OK" for an encrypted archive read without its key covers only its checksum; say so.
+            if (result.Checks.FirstOrDefault(c => c.Name == IntegrityChecks.Decryption && c.Outcome == CheckOutcome.Skipped) is { } unread)
+            {
+                text.Append("    ").Append(unread.Name).Append(": ").Append(unread.Message).AppendLine(" Only the file checksum was checked.");
+            }
+
             if (result.RestoreTest is not null)
             {
                 text.Append("    restore-test: ").AppendLine(result.Checks.First(c => c.Name == IntegrityChecks.RestoreTest).Message);

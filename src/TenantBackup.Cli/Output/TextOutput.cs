@@ -28,6 +28,11 @@ internal static class TextOutput
             backup.Compression));
         text.AppendLine(string.Create(culture, $"Id:      {backup.Id}"));
         text.Append(string.Create(culture, $"Archive: {backup.Path}"));
+        if (backup.Encrypted)
+        {
+            text.AppendLine().Append(string.Create(culture, $"Key id:  {backup.KeyId} ({backup.Encryption})"));
+        }
+
         return text.ToString();
     }
 

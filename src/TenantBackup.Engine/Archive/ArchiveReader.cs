@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.Text.Json;
+using TenantBackup.Engine.Archive.Encryption;
 using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Archive;
@@ -13,33 +14,46 @@ internal sealed class ArchiveReader : IAsyncDisposable
 {
     private readonly string _archiveName;
     private readonly Stream _tarStream;
+    private readonly Stream? _decrypted;
     private readonly TarReader _tar;
     private ArchiveEntryStream? _current;
 
-    private ArchiveReader(string archiveName, Stream tarStream, Compression compression)
+    private ArchiveReader(string archiveName, Stream tarStream, Compression compression, Stream? decrypted, string? keyId)
     {
         _archiveName = archiveName;
         _tarStream = tarStream;
+        _decrypted = decrypted;
         _tar = new TarReader(tarStream, leaveOpen: true);
         Compression = compression;
+        KeyId = keyId;
     }
 
     /// <summary>The compression found by the archive's magic bytes.</summary>
     public Compression Compression { get; }
 
+    /// <summary>The key id of an encrypted archive (decrypted on the way); null when it is not encrypted.</summary>
+    public string? KeyId { get; }
+
     /// <summary>Opens the archive in <paramref name="input"/>, which the reader owns from then on.</summary>
     /// <param name="input">The archive's bytes, from the start.</param>
     /// <param name="archiveName">How messages name the archive; by default the file's path, when it is a file.</param>
-    /// <exception cref="TenantBackupException"><see cref="ErrorCode.CompressionUnavailable"/> for a zstd archive without libzstd.</exception>
-    public static ArchiveReader Open(Stream input, string? archiveName = null)
+    /// <param name="key">The key of an encrypted archive; an unencrypted one is read without it.</param>
+    /// <exception cref="TenantBackupException">
+    /// <see cref="ErrorCode.CompressionUnavailable"/> for a zstd archive without libzstd; <see cref="ErrorCode.DecryptionFailed"/>
+    /// for an encrypted archive without its key; <see cref="ErrorCode.ArchiveCorrupt"/> for a damaged encryption header.
+    /// </exception>
+    public static ArchiveReader Open(Stream input, string? archiveName = null, EncryptionKey? key = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         string name = archiveName ?? (input as FileStream)?.Name ?? "the archive";
         Stream tarStream;
         Compression compression;
+        EnvelopeHeader? header;
+        Stream compressed;
         try
         {
-            tarStream = CompressionStreams.OpenRead(input, out compression);
+            compressed = ArchiveEncryption.OpenRead(input, key, name, out header);
+            tarStream = CompressionStreams.OpenRead(compressed, out compression);
         }
         catch (IOException ex)
         {
@@ -52,7 +66,7 @@ internal sealed class ArchiveReader : IAsyncDisposable
             throw;
         }
 
-        return new ArchiveReader(name, tarStream, compression);
+        return new ArchiveReader(name, tarStream, compression, header is null ? null : compressed, header?.KeyId);
     }
 
     /// <summary>The next entry, or null after the last one. The previous entry's data stream becomes unusable.</summary>
@@ -123,6 +137,13 @@ internal sealed class ArchiveReader : IAsyncDisposable
                 {
                     throw Damaged("data follows the end of its tar stream");
                 }
+            }
+
+            // The decompressor may stop at its own end; the chunks must still be read to the final one, or chunks
+            // appended after it would go unnoticed.
+            if (_decrypted is not null && await _decrypted.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) > 0)
+            {
+                throw Damaged("data follows the end of its compressed stream");
             }
         }
         catch (Exception ex) when (IsDamage(ex))

@@ -12,4 +12,5 @@ internal sealed record TableData(string Schema, string Table, long Rows, long By
 /// <param name="Sha256">SHA-256 of the whole archive file, lowercase hex.</param>
 /// <param name="CompressedSize">Size of the archive file in bytes.</param>
 /// <param name="Manifest">The manifest written as its last entry.</param>
-internal sealed record ArchiveSummary(string Sha256, long CompressedSize, ArchiveManifest Manifest);
+/// <param name="KeyId">The key id of an encrypted archive; null when it is not encrypted.</param>
+internal sealed record ArchiveSummary(string Sha256, long CompressedSize, ArchiveManifest Manifest, string? KeyId = null);

@@ -1,6 +1,6 @@
 namespace TenantBackup.Engine.Archive;
 
-/// <summary>What <see cref="ArchiveVerifier.VerifyAsync"/> found.</summary>
+/// <summary>What <see cref="ArchiveVerifier.VerifyAsync(string, EncryptionKey?, CancellationToken)"/> found.</summary>
 internal sealed class ArchiveVerification
 {
     /// <summary>The archive verified.</summary>
@@ -21,8 +21,17 @@ internal sealed class ArchiveVerification
     /// <summary>Everything wrong; empty for a sound archive.</summary>
     public required IReadOnlyList<ArchiveProblem> Problems { get; init; }
 
-    /// <summary>True when nothing is wrong.</summary>
-    public bool IsValid => Problems.Count == 0;
+    /// <summary>The key id of an encrypted archive; null when it is not encrypted.</summary>
+    public string? KeyId { get; init; }
+
+    /// <summary>
+    /// Why an encrypted archive's entries were not read: no key was given, or it does not match the key id. Only the
+    /// file's checksum was checked then; null when the entries were read.
+    /// </summary>
+    public string? KeyProblem { get; init; }
+
+    /// <summary>True when nothing is wrong and every entry was read.</summary>
+    public bool IsValid => Problems.Count == 0 && KeyProblem is null;
 }
 
 /// <summary>One thing wrong with an archive.</summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using TenantBackup.Engine.Archive.Encryption;
 
 namespace TenantBackup.Engine.Archive;
 
@@ -13,12 +14,20 @@ internal static class ArchiveVerifier
 
     private sealed record Seen(string Name, long Size, string Sha256, long Rows);
 
-    /// <summary>Verifies the archive at <paramref name="archivePath"/>.</summary>
+    /// <summary>Verifies the archive at <paramref name="archivePath"/>, which must not be encrypted.</summary>
+    /// <inheritdoc cref="VerifyAsync(string, EncryptionKey?, CancellationToken)"/>
+    public static Task<ArchiveVerification> VerifyAsync(string archivePath, CancellationToken cancellationToken) =>
+        VerifyAsync(archivePath, key: null, cancellationToken);
+
+    /// <summary>
+    /// Verifies the archive at <paramref name="archivePath"/>. An encrypted archive without its key (or with another)
+    /// gets only its file checksum checked: <see cref="ArchiveVerification.KeyProblem"/> says why the entries were not.
+    /// </summary>
     /// <exception cref="TenantBackupException">
     /// <see cref="ErrorCode.ArchiveNotFound"/>, <see cref="ErrorCode.CompressionUnavailable"/> or <see cref="ErrorCode.IOError"/>:
     /// the archive could not be checked at all.
     /// </exception>
-    public static async Task<ArchiveVerification> VerifyAsync(string archivePath, CancellationToken cancellationToken)
+    public static async Task<ArchiveVerification> VerifyAsync(string archivePath, EncryptionKey? key, CancellationToken cancellationToken)
     {
         string path = Path.GetFullPath(archivePath);
         if (!File.Exists(path))
@@ -39,14 +48,73 @@ internal static class ArchiveVerifier
         }
 
         var seen = new List<Seen>();
-        ArchiveManifest? manifest = null;
-        string sha256;
-        long size;
+        var pass = await ReadAsync(path, key, seen, problems, cancellationToken).ConfigureAwait(false);
+        if (expectedSha256 is not null && !string.Equals(expectedSha256, pass.Sha256, StringComparison.Ordinal))
+        {
+            problems.Add(new ArchiveProblem(
+                ErrorCode.ChecksumMismatch,
+                null,
+                $"The file's SHA-256 is {pass.Sha256}, but {Sha256File.PathFor(path)} records {expectedSha256}."));
+        }
+
+        // Entries that could not be decrypted were not read: there is nothing to hold against the manifest.
+        if (pass.KeyProblem is null)
+        {
+            CheckAgainstManifest(pass.Manifest, seen, problems);
+        }
+
+        return new ArchiveVerification
+        {
+            Path = path,
+            Sha256 = pass.Sha256,
+            Size = pass.Size,
+            SidecarPresent = sidecarPresent,
+            Manifest = pass.Manifest,
+            Problems = problems,
+            KeyId = pass.KeyId,
+            KeyProblem = pass.KeyProblem,
+        };
+    }
+
+    private sealed record Pass(string Sha256, long Size, ArchiveManifest? Manifest, string? KeyId, string? KeyProblem);
+
+    /// <summary>One streaming pass: the entries decoded, and the file's SHA-256 over every byte whatever happened.</summary>
+    private static async Task<Pass> ReadAsync(
+        string path, EncryptionKey? key, List<Seen> seen, List<ArchiveProblem> problems, CancellationToken cancellationToken)
+    {
+        EnvelopeHeader? header = null;
+        try
+        {
+            header = ArchiveEncryption.ReadHeader(path);
+        }
+        catch (TenantBackupException ex) when (ex.Code == ErrorCode.ArchiveCorrupt)
+        {
+            problems.Add(new ArchiveProblem(ErrorCode.ArchiveCorrupt, null, ex.Message));
+            return await HashOnlyAsync(path, keyProblem: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (header is not null && key is null)
+        {
+            return await HashOnlyAsync(path, $"{path} is encrypted (key id {header.KeyId}) and no key was given", cancellationToken)
+                .ConfigureAwait(false);
+        }
+
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
         await using (file.ConfigureAwait(false))
         {
             var hashing = new HashingStream(file, leaveOpen: true);
-            ArchiveReader reader = ArchiveReader.Open(hashing, path);
+            ArchiveReader reader;
+            try
+            {
+                reader = ArchiveReader.Open(hashing, path, key);
+            }
+            catch (TenantBackupException ex) when (ex.Code == ErrorCode.DecryptionFailed)
+            {
+                // The reader disposed the hashing layer; the file is hashed on its own instead.
+                return await HashOnlyAsync(path, ex.Message, cancellationToken).ConfigureAwait(false) with { KeyId = header?.KeyId };
+            }
+
+            ArchiveManifest? manifest = null;
             await using (reader.ConfigureAwait(false))
             {
                 try
@@ -61,27 +129,21 @@ internal static class ArchiveVerifier
 
                 // Wherever decoding stopped, the file's checksum covers all of it.
                 await DrainAsync(hashing, cancellationToken).ConfigureAwait(false);
-                sha256 = hashing.Sha256;
-                size = hashing.BytesHashed;
+                return new Pass(hashing.Sha256, hashing.BytesHashed, manifest, reader.KeyId, null);
             }
         }
+    }
 
-        if (expectedSha256 is not null && !string.Equals(expectedSha256, sha256, StringComparison.Ordinal))
+    private static async Task<Pass> HashOnlyAsync(string path, string? keyProblem, CancellationToken cancellationToken)
+    {
+        var file = new FileStream(
+            path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (file.ConfigureAwait(false))
         {
-            problems.Add(new ArchiveProblem(
-                ErrorCode.ChecksumMismatch, null, $"The file's SHA-256 is {sha256}, but {Sha256File.PathFor(path)} records {expectedSha256}."));
+            var hash = await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false);
+            var header = keyProblem is null ? null : ArchiveEncryption.ReadHeader(path);
+            return new Pass(Convert.ToHexString(hash).ToLowerInvariant(), file.Length, null, header?.KeyId, keyProblem);
         }
-
-        CheckAgainstManifest(manifest, seen, problems);
-        return new ArchiveVerification
-        {
-            Path = path,
-            Sha256 = sha256,
-            Size = size,
-            SidecarPresent = sidecarPresent,
-            Manifest = manifest,
-            Problems = problems,
-        };
     }
 
     private static async Task<ArchiveManifest?> ReadEntriesAsync(

@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
+using TenantBackup.Engine.Archive.Encryption;
 using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Archive;
@@ -26,6 +27,7 @@ internal sealed partial class ArchiveWriter : IAsyncDisposable
     private readonly TarWriter _tar;
     private readonly DateTimeOffset _entryTime;
     private readonly int _chunkSize;
+    private readonly string? _keyId;
     private readonly List<ManifestEntry> _entries = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private CopyChunkBuffer? _chunks;
@@ -43,8 +45,9 @@ internal sealed partial class ArchiveWriter : IAsyncDisposable
         Disposed,
     }
 
-    private ArchiveWriter(Stream output, HashingStream hashing, Stream compressed, DateTimeOffset entryTime, int chunkSize)
+    private ArchiveWriter(Stream output, HashingStream hashing, Stream compressed, DateTimeOffset entryTime, int chunkSize, string? keyId)
     {
+        _keyId = keyId;
         _output = output;
         _hashing = hashing;
         _compressed = compressed;
@@ -59,7 +62,16 @@ internal sealed partial class ArchiveWriter : IAsyncDisposable
     /// <param name="level">Codec level; null for its default (see <see cref="CompressionStreams.OpenWrite"/>).</param>
     /// <param name="entryTime">Modification time of every entry (whole seconds), so entries carry no clock noise.</param>
     /// <param name="chunkSize">Largest data chunk, unless one row is longer.</param>
-    public static ArchiveWriter Create(Stream output, Compression compression, int? level, DateTimeOffset entryTime, int chunkSize = DefaultChunkSize)
+    /// <param name="encryption">When given, the compressed stream is encrypted with it (docs/archive-format.md).</param>
+    /// <param name="encryptionChunkSize">Plaintext bytes per encrypted chunk.</param>
+    public static ArchiveWriter Create(
+        Stream output,
+        Compression compression,
+        int? level,
+        DateTimeOffset entryTime,
+        int chunkSize = DefaultChunkSize,
+        EncryptionKey? encryption = null,
+        int encryptionChunkSize = EnvelopeHeader.DefaultChunkSize)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
@@ -70,13 +82,22 @@ internal sealed partial class ArchiveWriter : IAsyncDisposable
         }
 
         var hashing = new HashingStream(output, leaveOpen: true);
+        Stream sink = hashing;
         try
         {
-            return new ArchiveWriter(output, hashing, CompressionStreams.OpenWrite(hashing, compression, level), entryTime, chunkSize);
+            // Encryption comes after compression (ciphertext does not compress) and before the hash, which is the file's.
+            EnvelopeHeader? header = null;
+            if (encryption is not null)
+            {
+                sink = ArchiveEncryption.OpenWrite(hashing, encryption, out header, encryptionChunkSize);
+            }
+
+            var compressed = CompressionStreams.OpenWrite(sink, compression, level);
+            return new ArchiveWriter(output, hashing, compressed, entryTime, chunkSize, header?.KeyId);
         }
         catch
         {
-            hashing.Dispose();
+            sink.Dispose();
             throw;
         }
     }
@@ -157,7 +178,7 @@ internal sealed partial class ArchiveWriter : IAsyncDisposable
         }
 
         _state = State.Completed;
-        return new ArchiveSummary(_hashing.Sha256, _hashing.BytesHashed, manifest);
+        return new ArchiveSummary(_hashing.Sha256, _hashing.BytesHashed, manifest, _keyId);
     }
 
     private async Task WriteEntryAsync(string name, ReadOnlyMemory<byte> data, string? table, long? rows, CancellationToken cancellationToken)

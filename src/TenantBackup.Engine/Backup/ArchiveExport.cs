@@ -69,7 +69,8 @@ internal sealed class ArchiveExport
         var file = OpenPartial();
         await using (file.ConfigureAwait(false))
         {
-            var writer = ArchiveWriter.Create(file, compression, request.CompressionLevel, metadata.CreatedAt);
+            var writer = ArchiveWriter.Create(
+                file, compression, request.CompressionLevel, metadata.CreatedAt, encryption: request.Encryption);
             await using (writer.ConfigureAwait(false))
             {
                 var files = request.IncludePaths.Select((path, i) => new BackupMetadata.FileRoot
@@ -138,8 +139,10 @@ internal sealed class ArchiveExport
         File.Move(PartialPath, FinalPath); // never overwrites: a name taken already fails here, and is not ours to discard
         _published = true;
         await Sha256File.WriteAsync(FinalPath, written.Summary.Sha256, cancellationToken).ConfigureAwait(false);
-        return IndexEntry.Describe(
+        var entry = IndexEntry.Describe(
             metadata, _fileName, written.Summary.CompressedSize, written.Summary.Sha256, scope.Tables.Count, written.Tables.Sum(t => t.Rows));
+        entry.SetEncryption(written.Summary.KeyId);
+        return entry;
     }
 
     /// <summary>Removes every file this backup wrote; called when it failed or was cancelled.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using TenantBackup.Engine.Archive;
+using TenantBackup.Engine.Archive.Encryption;
 using TenantBackup.Engine.Catalog;
 using TenantBackup.Engine.Internal;
 using TenantBackup.Engine.Logging;
@@ -89,7 +90,7 @@ public sealed class BackupEngine
 
                 var createdAt = DateTimeOffset.UtcNow;
                 var id = Ids.NewId(createdAt);
-                var fileName = ArchiveFileName(request.Tenant, createdAt, id, compression);
+                var fileName = ArchiveFileName(request.Tenant, createdAt, id, compression, request.Encryption is not null);
                 var metadata = await snapshot.MetadataAsync(id, scope, compression, createdAt, cancellationToken).ConfigureAwait(false);
                 var export = new ArchiveExport(repository, fileName, _logger);
                 IndexEntry entry;
@@ -124,14 +125,18 @@ public sealed class BackupEngine
         }
     }
 
-    /// <summary><c>&lt;tenant-slug&gt;-&lt;yyyyMMddTHHmmssZ&gt;-&lt;id8&gt;.tar.zst</c>, as the design names archives.</summary>
-    internal static string ArchiveFileName(string tenant, DateTimeOffset createdAt, string id, Compression compression)
+    /// <summary>
+    /// <c>&lt;tenant-slug&gt;-&lt;yyyyMMddTHHmmssZ&gt;-&lt;id8&gt;.tar.zst</c>, as the design names archives; an encrypted one
+    /// ends in <c>.tar.zst.tbenc</c>, since tar cannot open it.
+    /// </summary>
+    internal static string ArchiveFileName(
+        string tenant, DateTimeOffset createdAt, string id, Compression compression, bool encrypted = false)
     {
         var slug = new string(tenant.ToLowerInvariant().Select(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') ? c : '-').ToArray());
         slug = string.Join('-', slug.Split('-', StringSplitOptions.RemoveEmptyEntries));
         slug = slug.Length > 40 ? slug[..40].TrimEnd('-') : slug;
         return $"tenant-{(slug.Length == 0 ? "x" : slug)}-{createdAt.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-" +
-            $"{Ids.Short(id)}{CompressionStreams.Extension(compression)}";
+            $"{Ids.Short(id)}{CompressionStreams.Extension(compression)}{(encrypted ? ArchiveEncryption.FileExtension : "")}";
     }
 
     private static void Validate(BackupRequest request)

@@ -36,7 +36,7 @@ public sealed partial class IntegrityEngine
         {
             head = request.Quick
                 ? await QuickChecksAsync(target, checks, cancellationToken).ConfigureAwait(false)
-                : await FullChecksAsync(target, checks, cancellationToken).ConfigureAwait(false);
+                : await FullChecksAsync(target, request.Encryption, checks, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException
             || e is TenantBackupException { Code: ErrorCode.IOError or ErrorCode.CompressionUnavailable or ErrorCode.ArchiveNotFound })
@@ -45,7 +45,10 @@ public sealed partial class IntegrityEngine
                 target, null, IntegrityStatus.Unreadable, [Failed(IntegrityChecks.File, $"{target.Path} cannot be read: {e.Message}")]);
         }
 
-        var status = checks.Exists(c => c.Outcome == CheckOutcome.Failed) ? IntegrityStatus.Corrupt : IntegrityStatus.Valid;
+        // A key that does not fit says nothing about the archive's soundness: it could not be read, that is all.
+        var status = checks.Exists(c => c.Outcome == CheckOutcome.Failed && c.Name != IntegrityChecks.Decryption) ? IntegrityStatus.Corrupt
+            : checks.Exists(c => c.Outcome == CheckOutcome.Failed) ? IntegrityStatus.Unreadable
+            : IntegrityStatus.Valid;
         RestoreResult? rehearsal = null;
         if (request.RestoreTest)
         {
@@ -103,16 +106,39 @@ public sealed partial class IntegrityEngine
         return null;
     }
 
-    private static async Task<Head?> FullChecksAsync(Target target, List<IntegrityCheck> checks, CancellationToken cancellationToken)
+    private static async Task<Head?> FullChecksAsync(
+        Target target, EncryptionKey? key, List<IntegrityCheck> checks, CancellationToken cancellationToken)
     {
         string path = target.Path!;
-        var verification = await ArchiveVerifier.VerifyAsync(path, cancellationToken).ConfigureAwait(false);
+        var verification = await ArchiveVerifier.VerifyAsync(path, key, cancellationToken).ConfigureAwait(false);
         checks.Add(SidecarCheck(
             path,
             verification.Sha256,
             verification.SidecarPresent,
             verification.Problems.Where(p => p.Code == ErrorCode.ChecksumMismatch).Select(p => p.Message).ToList()));
         checks.Add(IndexCheck(target.Entry, verification.Sha256, verification.Size));
+        if (verification.KeyId is { } keyId)
+        {
+            checks.Add(verification.KeyProblem is null
+                ? Passed(IntegrityChecks.Decryption, $"AES-256-GCM; the key given matches key id {keyId}.")
+                : key is null ? Skipped(IntegrityChecks.Decryption, $"{verification.KeyProblem.TrimEnd('.')}.")
+                : Failed(IntegrityChecks.Decryption, verification.KeyProblem));
+        }
+
+        if (verification.KeyProblem is not null)
+        {
+            // The outer checksum is all that can be checked without the key; the rest is neither sound nor damaged.
+            string why = key is null
+                ? "The archive is encrypted and no key was given: only its file checksum was checked."
+                : "The key given does not match the archive's: only its file checksum was checked.";
+            string[] unread = [IntegrityChecks.Manifest, IntegrityChecks.Entries, IntegrityChecks.Metadata, IntegrityChecks.Schema];
+            foreach (var name in unread)
+            {
+                checks.Add(Skipped(name, why));
+            }
+
+            return null;
+        }
 
         var damage = verification.Problems.Where(p => p.Code != ErrorCode.ChecksumMismatch).ToLookup(p => p.Entry switch
         {
@@ -128,7 +154,7 @@ public sealed partial class IntegrityEngine
         Head? head = null;
         if (metadataProblems.Count == 0 && schemaProblems.Count == 0)
         {
-            head = await ReadHeadAsync(path, cancellationToken).ConfigureAwait(false);
+            head = await ReadHeadAsync(path, key, cancellationToken).ConfigureAwait(false);
             if (manifest is not null && head.Metadata is { } metadata
                 && !string.Equals(manifest.BackupId, metadata.Id, StringComparison.Ordinal))
             {
@@ -153,10 +179,10 @@ public sealed partial class IntegrityEngine
         return head;
     }
 
-    private static async Task<Head> ReadHeadAsync(string path, CancellationToken cancellationToken)
+    private static async Task<Head> ReadHeadAsync(string path, EncryptionKey? key, CancellationToken cancellationToken)
     {
         var reader = ArchiveReader.Open(
-            new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous), path);
+            new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous), path, key);
         await using (reader.ConfigureAwait(false))
         {
             BackupMetadata? metadata = null;
@@ -239,6 +265,7 @@ public sealed partial class IntegrityEngine
             ConnectionString = request.ConnectionString ?? string.Empty,
             ArchivePath = target.Path,
             Repository = target.Repository?.Root,
+            Encryption = request.Encryption,
         };
         try
         {

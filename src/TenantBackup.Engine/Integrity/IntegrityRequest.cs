@@ -21,6 +21,12 @@ public sealed record IntegrityRequest
     /// </summary>
     public bool RestoreTest { get; init; }
 
+    /// <summary>
+    /// The key file or passphrase of encrypted archives. Without it (or with another key) an encrypted archive gets
+    /// only its file checksum checked, and its entry checks are reported as skipped.
+    /// </summary>
+    public EncryptionKey? Encryption { get; init; }
+
     /// <summary>Npgsql connection string for <see cref="RestoreTest"/>; the <c>PG*</c> variables fill in what it leaves out.</summary>
     public string? ConnectionString { get; init; }
 }

@@ -12,7 +12,10 @@ public enum IntegrityStatus
     /// <summary>The archive file (or the index entry named) does not exist.</summary>
     Missing,
 
-    /// <summary>The archive could not be read at all: permissions, I/O errors, a compression this machine lacks.</summary>
+    /// <summary>
+    /// The archive could not be read at all: permissions, I/O errors, a compression this machine lacks, or a key that
+    /// does not match an encrypted archive.
+    /// </summary>
     Unreadable,
 }
 
@@ -53,6 +56,12 @@ public static class IntegrityChecks
 
     /// <summary>The file's SHA-256 and size match the index entry.</summary>
     public const string Sha256Index = "sha256-index";
+
+    /// <summary>
+    /// Encrypted archives only: the key given matches the archive's key id (passed), none was given (skipped: the
+    /// entry checks are skipped too), or it does not match (failed: the status is Unreadable, not Corrupt).
+    /// </summary>
+    public const string Decryption = "decryption";
 
     /// <summary><c>manifest.json</c> is there, last, of this format, and its totals add up.</summary>
     public const string Manifest = "manifest";

@@ -135,6 +135,8 @@ public sealed class BackupRepository
         Repository = Root,
         Sha256 = entry.Sha256,
         Compression = entry.Compression,
+        Encryption = entry.Encryption,
+        KeyId = entry.KeyId,
         ParentId = entry.ParentId,
         CreatedBy = entry.CreatedBy,
         Message = entry.Message,

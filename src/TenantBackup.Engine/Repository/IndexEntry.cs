@@ -42,6 +42,12 @@ internal sealed class IndexEntry
 
     public string Compression { get; set; } = "";
 
+    /// <summary><c>aes-256-gcm</c> for an encrypted archive; null when it is not encrypted.</summary>
+    public string? Encryption { get; set; }
+
+    /// <summary>The id of the key an encrypted archive was written with (never the key itself).</summary>
+    public string? KeyId { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public string? CreatedBy { get; set; }
@@ -66,6 +72,13 @@ internal sealed class IndexEntry
     /// <summary>Fields written by newer versions, kept as they are when this version rewrites the index.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
+
+    /// <summary>Records the key id of an encrypted archive; null (not encrypted) clears both fields.</summary>
+    internal void SetEncryption(string? keyId)
+    {
+        Encryption = keyId is null ? null : Archive.Encryption.ArchiveEncryption.Algorithm;
+        KeyId = keyId;
+    }
 
     /// <summary>
     /// The entry of an archive from its own <c>tenantbackup.json</c>: how a backup records what it wrote, and how

@@ -1,4 +1,5 @@
 using TenantBackup.Engine.Archive;
+using TenantBackup.Engine.Archive.Encryption;
 using TenantBackup.Engine.Restore;
 
 namespace TenantBackup.Engine.Repository;
@@ -10,7 +11,7 @@ namespace TenantBackup.Engine.Repository;
 /// </summary>
 public static class IndexSync
 {
-    private static readonly string[] ArchiveExtensions = [".tar.zst", ".tar.gz", ".tar"];
+    private static readonly string[] ArchiveExtensions = [".tar.zst", ".tar.gz", ".tar", ArchiveEncryption.FileExtension];
 
     /// <summary>
     /// The discrepancies between the index of <see cref="IndexSyncRequest.Repository"/> and its files, of
@@ -42,7 +43,7 @@ public static class IndexSync
             tenant = null;
         }
 
-        var repairs = await PlanAsync(repository, index, tenant, cancellationToken).ConfigureAwait(false);
+        var repairs = await PlanAsync(repository, index, tenant, request.Encryption, cancellationToken).ConfigureAwait(false);
         if (!apply)
         {
             return repairs.Select(r => r.Report(repository, attempted: false, applied: false)).ToList();
@@ -84,12 +85,12 @@ public static class IndexSync
     }
 
     private static async Task<List<Repair>> PlanAsync(
-        BackupRepository repository, IndexDocument index, string? tenant, CancellationToken cancellationToken)
+        BackupRepository repository, IndexDocument index, string? tenant, EncryptionKey? key, CancellationToken cancellationToken)
     {
         var repairs = new List<Repair>();
         foreach (var entry in index.Backups.Where(e => tenant is null || string.Equals(e.Tenant, tenant, StringComparison.Ordinal)))
         {
-            if (await CheckEntryAsync(repository, entry, cancellationToken).ConfigureAwait(false) is { } repair)
+            if (await CheckEntryAsync(repository, entry, key, cancellationToken).ConfigureAwait(false) is { } repair)
             {
                 repairs.Add(repair);
             }
@@ -101,7 +102,7 @@ public static class IndexSync
             .Order(StringComparer.Ordinal);
         foreach (var file in archives)
         {
-            var repair = await CheckOrphanAsync(index, file, cancellationToken).ConfigureAwait(false);
+            var repair = await CheckOrphanAsync(index, file, key, cancellationToken).ConfigureAwait(false);
             // An archive whose tenant cannot be read is shown only when no tenant was asked for.
             if (tenant is null || string.Equals(repair.Tenant, tenant, StringComparison.Ordinal))
             {
@@ -112,7 +113,8 @@ public static class IndexSync
         return repairs;
     }
 
-    private static async Task<Repair?> CheckEntryAsync(BackupRepository repository, IndexEntry entry, CancellationToken cancellationToken)
+    private static async Task<Repair?> CheckEntryAsync(
+        BackupRepository repository, IndexEntry entry, EncryptionKey? key, CancellationToken cancellationToken)
     {
         var path = repository.FullPath(entry);
         var id = entry.Id;
@@ -140,8 +142,15 @@ public static class IndexSync
         }
 
         // Only the archive itself can say which side is right.
-        var (verification, problem) = await VerifyAsync(path, id, cancellationToken).ConfigureAwait(false);
+        var (verification, problem) = await VerifyAsync(path, id, key, cancellationToken).ConfigureAwait(false);
         var detail = string.Join("; ", drift) + ".";
+        if (verification?.KeyProblem is { } keyProblem)
+        {
+            // Without the contents there is no telling which side is right; a good archive must not be marked corrupt.
+            return new Repair(IndexDiscrepancyKind.Mismatched, id, entry.Tenant, path, detail,
+                $"none: {keyProblem.TrimEnd('.')}; run it again with the key to repair this entry");
+        }
+
         if (problem is not null || verification is null)
         {
             return new Repair(IndexDiscrepancyKind.Mismatched, id, entry.Tenant, path, detail, $"mark it corrupt ({problem})")
@@ -188,15 +197,22 @@ public static class IndexSync
         return drift;
     }
 
-    private static async Task<Repair> CheckOrphanAsync(IndexDocument index, string path, CancellationToken cancellationToken)
+    private static async Task<Repair> CheckOrphanAsync(
+        IndexDocument index, string path, EncryptionKey? key, CancellationToken cancellationToken)
     {
         const string Detail = "The archive is in the folder, but the index does not list it.";
-        var (verification, problem) = await VerifyAsync(path, expectedId: null, cancellationToken).ConfigureAwait(false);
+        var (verification, problem) = await VerifyAsync(path, expectedId: null, key, cancellationToken).ConfigureAwait(false);
+        if (verification?.KeyProblem is { } keyProblem)
+        {
+            return new Repair(IndexDiscrepancyKind.Orphaned, null, null, path, Detail,
+                $"none: not adopted, {keyProblem.TrimEnd('.')}; its tenantbackup.json is inside the encryption, so adopt it with its key");
+        }
+
         BackupMetadata? metadata = null;
         SchemaDocument? schema = null;
         try
         {
-            (metadata, schema) = await RestoreSource.ReadHeadAsync(path, cancellationToken).ConfigureAwait(false);
+            (metadata, schema) = await RestoreSource.ReadHeadAsync(path, key, cancellationToken).ConfigureAwait(false);
         }
         catch (TenantBackupException e) when (e.Code is ErrorCode.ArchiveCorrupt or ErrorCode.CompressionUnavailable)
         {
@@ -227,6 +243,7 @@ public static class IndexSync
             verification.Sha256,
             schema.Tables.Count,
             verification.Manifest.Totals.Rows);
+        entry.SetEncryption(verification.KeyId);
         return new Repair(IndexDiscrepancyKind.Orphaned, entry.Id, entry.Tenant, path, Detail, "adopt it as available")
         {
             Change = current =>
@@ -245,12 +262,12 @@ public static class IndexSync
 
     /// <summary>The archive's verification and the first thing wrong with it, or why it could not be read at all.</summary>
     private static async Task<(ArchiveVerification? Verification, string? Problem)> VerifyAsync(
-        string path, string? expectedId, CancellationToken cancellationToken)
+        string path, string? expectedId, EncryptionKey? key, CancellationToken cancellationToken)
     {
         ArchiveVerification verification;
         try
         {
-            verification = await ArchiveVerifier.VerifyAsync(path, cancellationToken).ConfigureAwait(false);
+            verification = await ArchiveVerifier.VerifyAsync(path, key, cancellationToken).ConfigureAwait(false);
         }
         catch (TenantBackupException e) when (e.Code is ErrorCode.IOError or ErrorCode.CompressionUnavailable or ErrorCode.ArchiveNotFound)
         {
@@ -259,7 +276,8 @@ public static class IndexSync
 
         if (!verification.IsValid)
         {
-            return (verification, verification.Problems[0].Message.TrimEnd('.'));
+            var first = verification.Problems.Count > 0 ? verification.Problems[0].Message : verification.KeyProblem!;
+            return (verification, first.TrimEnd('.'));
         }
 
         return expectedId is not null && !string.Equals(verification.Manifest?.BackupId, expectedId, StringComparison.Ordinal)

@@ -30,6 +30,9 @@ public sealed partial class RestoreEngine
             Kind = BackupKinds.PreRestore,
             ParentId = metadata.Id,
             TenantLockHeld = true,
+
+            // The safety backup holds the same tenant's data as the archive: it is kept as secret.
+            Encryption = context.Request.Encryption,
         };
         try
         {

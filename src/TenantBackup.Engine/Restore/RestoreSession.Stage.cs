@@ -36,7 +36,7 @@ internal sealed partial class RestoreSession
         await using (file.ConfigureAwait(false))
         {
             var hashing = new HashingStream(file, leaveOpen: true);
-            var reader = ArchiveReader.Open(hashing, _source.ArchivePath);
+            var reader = ArchiveReader.Open(hashing, _source.ArchivePath, _source.Encryption);
             await using (reader.ConfigureAwait(false))
             {
                 while (await reader.NextEntryAsync(cancellationToken).ConfigureAwait(false) is { } entry)

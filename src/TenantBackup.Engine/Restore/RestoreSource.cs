@@ -16,8 +16,10 @@ internal sealed class RestoreSource
         IndexEntry? entry,
         ArchiveVerification verification,
         BackupMetadata metadata,
-        SchemaDocument schema)
+        SchemaDocument schema,
+        EncryptionKey? encryption)
     {
+        Encryption = encryption;
         ArchivePath = archivePath;
         RepositoryRoot = repositoryRoot;
         Entry = entry;
@@ -50,12 +52,20 @@ internal sealed class RestoreSource
 
     public BackupMetadata Metadata { get; }
 
+    /// <summary>The key the archive was verified with, for reading it again.</summary>
+    public EncryptionKey? Encryption { get; }
+
     public SchemaDocument Schema { get; }
 
     public static async Task<RestoreSource> OpenAsync(RestoreRequest request, CancellationToken cancellationToken)
     {
         var (path, root, entry) = Locate(request);
-        var verification = await ArchiveVerifier.VerifyAsync(path, cancellationToken).ConfigureAwait(false);
+        var verification = await ArchiveVerifier.VerifyAsync(path, request.Encryption, cancellationToken).ConfigureAwait(false);
+        if (verification.KeyProblem is { } keyProblem)
+        {
+            throw new TenantBackupException(ErrorCode.DecryptionFailed, $"{keyProblem.TrimEnd('.')}. Nothing was restored.", path);
+        }
+
         if (!verification.IsValid)
         {
             var code = verification.Problems.Any(p => p.Code == ErrorCode.ChecksumMismatch)
@@ -79,8 +89,8 @@ internal sealed class RestoreSource
                 path);
         }
 
-        var (metadata, schema) = await ReadHeadAsync(path, cancellationToken).ConfigureAwait(false);
-        return new RestoreSource(path, root, entry, verification, metadata, schema);
+        var (metadata, schema) = await ReadHeadAsync(path, request.Encryption, cancellationToken).ConfigureAwait(false);
+        return new RestoreSource(path, root, entry, verification, metadata, schema, request.Encryption);
     }
 
     /// <summary>The repository the archive belongs to, created if need be.</summary>
@@ -132,10 +142,11 @@ internal sealed class RestoreSource
     }
 
     /// <summary>The archive's <c>tenantbackup.json</c> and <c>schema.json</c>, its first two entries.</summary>
-    internal static async Task<(BackupMetadata, SchemaDocument)> ReadHeadAsync(string path, CancellationToken cancellationToken)
+    internal static async Task<(BackupMetadata, SchemaDocument)> ReadHeadAsync(
+        string path, EncryptionKey? encryption, CancellationToken cancellationToken)
     {
-        var reader = ArchiveReader.Open(
-            new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous), path);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous);
+        var reader = ArchiveReader.Open(file, path, encryption);
         await using (reader.ConfigureAwait(false))
         {
             var first = await reader.NextEntryAsync(cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Security;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Backup;
 using TenantBackup.Engine.Repository;
@@ -84,6 +85,22 @@ public sealed class NewTenantBackupCommand : DatabaseCmdlet
     [TimeSpanTransformation]
     public TimeSpan LockTimeout { get; set; } = _defaults.LockTimeout;
 
+    /// <summary>
+    /// <para type="description">Encrypt the archive (AES-256-GCM, after compression) with the key in this file: 32 random bytes, or their
+    /// base64 text (openssl rand -base64 32). The index records the key's id, never the key. Keep the file apart from the backups: without
+    /// it the archive cannot be restored.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? EncryptionKeyFile { get; set; }
+
+    /// <summary>
+    /// <para type="description">Encrypt the archive with this passphrase (a SecureString, e.g. from Read-Host -AsSecureString), stretched
+    /// with PBKDF2-SHA256 at 600,000 iterations and a random salt per archive. Give -EncryptionKeyFile or -Passphrase, not both.</para>
+    /// </summary>
+    [Parameter]
+    public SecureString? Passphrase { get; set; }
+
     /// <summary>Checks the parameters and backs up the current tenant.</summary>
     protected override void ProcessRecord()
     {
@@ -99,6 +116,8 @@ public sealed class NewTenantBackupCommand : DatabaseCmdlet
             ThrowEngineError(ex, Tenant);
             return;
         }
+
+        using var key = request.Encryption;
 
         if (!ShouldProcess(DescribeTarget(request, repository), "Back up tenant"))
         {
@@ -139,6 +158,7 @@ public sealed class NewTenantBackupCommand : DatabaseCmdlet
             IncludePaths = IncludePath is null ? [] : Array.ConvertAll(IncludePath, path => resolvePath(path)),
             Message = Message,
             LockTimeout = LockTimeout,
+            Encryption = EncryptionParameters.KeyFrom(EncryptionKeyFile, Passphrase, resolvePath),
         };
     }
 

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Security;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Restore;
 using TenantBackup.PowerShell.Completion;
@@ -126,6 +127,21 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
     [TimeSpanTransformation]
     public TimeSpan LockTimeout { get; set; } = _defaults.LockTimeout;
 
+    /// <summary>
+    /// <para type="description">The key file of an encrypted archive (32 bytes, or their base64 text). The safety backup taken first is
+    /// encrypted with it too. An unencrypted archive needs no key.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? EncryptionKeyFile { get; set; }
+
+    /// <summary>
+    /// <para type="description">The passphrase of an encrypted archive (a SecureString); the safety backup is encrypted with it too. Give
+    /// -EncryptionKeyFile or -Passphrase, not both.</para>
+    /// </summary>
+    [Parameter]
+    public SecureString? Passphrase { get; set; }
+
     /// <summary><para type="description">Restore without asking for confirmation (an explicit -Confirm still asks).</para></summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -198,6 +214,8 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
             ThrowEngineError(ex, (object?)backup ?? Path ?? Id);
             return;
         }
+
+        using var key = request.Encryption;
 
         var source = (object?)backup ?? request.ArchivePath ?? request.BackupId;
         if (IsWhatIf())
@@ -274,6 +292,7 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
             FilesPath = FilesPath is null ? null : resolvePath(FilesPath),
             SkipFiles = SkipFiles.IsPresent,
             LockTimeout = LockTimeout,
+            Encryption = EncryptionParameters.KeyFrom(EncryptionKeyFile, Passphrase, resolvePath),
         };
     }
 

@@ -1,7 +1,9 @@
 using System.Management.Automation;
+using System.Security;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Repository;
 using TenantBackup.PowerShell.Completion;
+using TenantBackup.PowerShell.Internal;
 
 namespace TenantBackup.PowerShell.Commands;
 
@@ -36,15 +38,41 @@ public sealed class SyncBackupIndexCommand : TenantBackupCmdlet
     [Parameter]
     public SwitchParameter Apply { get; set; }
 
+    /// <summary>
+    /// <para type="description">The key file of encrypted archives: an orphaned encrypted archive is adopted only with its key, since its
+    /// tenantbackup.json is inside the encryption. Without it only the file's checksum can be compared.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? EncryptionKeyFile { get; set; }
+
+    /// <summary>
+    /// <para type="description">The passphrase of encrypted archives (a SecureString). Give -EncryptionKeyFile or -Passphrase, not
+    /// both.</para>
+    /// </summary>
+    [Parameter]
+    public SecureString? Passphrase { get; set; }
+
     /// <summary>Compares, repairs when asked and allowed, and writes the discrepancies.</summary>
     protected override void ProcessRecord()
     {
-        var request = BuildRequest(ResolvePath);
+        IndexSyncRequest request;
+        try
+        {
+            request = BuildRequest(ResolvePath);
+        }
+        catch (TenantBackupException ex)
+        {
+            ThrowEngineError(ex, Repository);
+            return;
+        }
+
+        using var key = request.Encryption;
         var repository = request.Repository ?? BackupRepository.DefaultPath;
         // -Apply -WhatIf reports what would be repaired, as a run without -Apply does.
         if (request.Apply && !ShouldProcess(DescribeTarget(request, repository), "Repair the backup index"))
         {
-            request = BuildRequest(ResolvePath, apply: false);
+            request = new IndexSyncRequest { Repository = request.Repository, Tenant = request.Tenant, Encryption = request.Encryption };
         }
 
         var found = RunEngine(
@@ -67,6 +95,7 @@ public sealed class SyncBackupIndexCommand : TenantBackupCmdlet
             Repository = Repository is null ? null : resolvePath(Repository),
             Tenant = Tenant,
             Apply = apply ?? Apply.IsPresent,
+            Encryption = EncryptionParameters.KeyFrom(EncryptionKeyFile, Passphrase, resolvePath),
         };
     }
 

@@ -1,7 +1,9 @@
 using System.Management.Automation;
+using System.Security;
 using TenantBackup.Engine;
 using TenantBackup.Engine.Integrity;
 using TenantBackup.PowerShell.Completion;
+using TenantBackup.PowerShell.Internal;
 
 namespace TenantBackup.PowerShell.Commands;
 
@@ -63,6 +65,22 @@ public sealed class TestBackupIntegrityCommand : DatabaseCmdlet
     [Parameter]
     public SwitchParameter RestoreTest { get; set; }
 
+    /// <summary>
+    /// <para type="description">The key file of encrypted archives. Without it an encrypted archive gets only its file checks (sha256-file,
+    /// sha256-index); its entry checks are reported as Skipped and its status is not Corrupt. A key that does not match makes the status
+    /// Unreadable.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? EncryptionKeyFile { get; set; }
+
+    /// <summary>
+    /// <para type="description">The passphrase of encrypted archives (a SecureString). Give -EncryptionKeyFile or -Passphrase, not
+    /// both.</para>
+    /// </summary>
+    [Parameter]
+    public SecureString? Passphrase { get; set; }
+
     /// <summary>Refuses connection parameters that would be ignored.</summary>
     protected override void BeginProcessing()
     {
@@ -89,6 +107,7 @@ public sealed class TestBackupIntegrityCommand : DatabaseCmdlet
             return;
         }
 
+        using var key = request.Encryption;
         var results = RunEngine(
             ProgressActivityId,
             "Verifying backups",
@@ -139,6 +158,7 @@ public sealed class TestBackupIntegrityCommand : DatabaseCmdlet
             Quick = Quick.IsPresent,
             RestoreTest = RestoreTest.IsPresent,
             ConnectionString = RestoreTest ? BuildConnectionString() : null,
+            Encryption = EncryptionParameters.KeyFrom(EncryptionKeyFile, Passphrase, resolvePath),
         };
     }
 }

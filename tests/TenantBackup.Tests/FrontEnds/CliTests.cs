@@ -209,6 +209,7 @@ public class CliTests
         { ErrorCode.SchemaMismatch, 5 },
         { ErrorCode.KeyCollision, 5 },
         { ErrorCode.Cancelled, 1 },
+        { ErrorCode.DecryptionFailed, 6 },
     };
 
     [Theory]

@@ -169,6 +169,7 @@ public class TenantBackupCmdletTests
         [
             ErrorCode.TenantNotFound, ErrorCode.InvalidTenantValue, ErrorCode.TenantLocked, ErrorCode.ArchiveNotFound,
             ErrorCode.ArchiveCorrupt, ErrorCode.ChecksumMismatch, ErrorCode.SchemaMismatch, ErrorCode.KeyCollision,
+            ErrorCode.DecryptionFailed,
         ];
 
         Assert.Equal(itemErrors.Order(), Enum.GetValues<ErrorCode>().Where(ErrorIds.IsItemError).Order());
