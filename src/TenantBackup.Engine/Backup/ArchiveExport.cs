@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using TenantBackup.Engine.Archive;
 using TenantBackup.Engine.Catalog;
+using TenantBackup.Engine.Internal;
 using TenantBackup.Engine.Repository;
 
 namespace TenantBackup.Engine.Backup;
@@ -16,6 +17,7 @@ internal sealed class ArchiveExport
     private readonly string _fileName;
     private readonly ILogger _logger;
     private bool _created;
+    private bool _sidecarWritten;
     private bool _published;
 
     public ArchiveExport(BackupRepository repository, string fileName, ILogger logger)
@@ -81,12 +83,16 @@ internal sealed class ArchiveExport
                 await writer.WriteJsonEntryAsync(ArchiveLayout.TenantBackupJson, metadata, cancellationToken).ConfigureAwait(false);
                 await writer.WriteJsonEntryAsync(ArchiveLayout.SchemaJson, SchemaDocument.From(scope), cancellationToken).ConfigureAwait(false);
 
+                PausePoints.Reach("backup.header");
                 var tables = await ExportTablesAsync(snapshot, scope, writer, progress, cancellationToken).ConfigureAwait(false);
                 foreach (var root in files)
                 {
                     progress?.Report(new ProgressEvent("files", root.Source, tables.Count, tables.Count, tables.Sum(t => t.Rows), tables.Sum(t => t.Bytes)));
+                    PausePoints.Reach("backup.files");
                     await writer.WriteFilesAsync(root.Source, root.Entry, cancellationToken).ConfigureAwait(false);
                 }
+
+                PausePoints.Reach("backup.manifest");
 
                 var summary = await writer.CompleteAsync(metadata.Id, cancellationToken).ConfigureAwait(false);
                 return new Written(summary, tables);
@@ -115,6 +121,7 @@ internal sealed class ArchiveExport
                 }
             }
 
+            PausePoints.Reach("backup.table");
             var copy = await snapshot.CopyOutAsync(table, cancellationToken).ConfigureAwait(false);
             using (copy)
             {
@@ -132,12 +139,22 @@ internal sealed class ArchiveExport
         return done;
     }
 
-    /// <summary>Renames the finished archive into place and writes its <c>.sha256</c>; returns the index entry to add.</summary>
+    /// <summary>Writes the archive's <c>.sha256</c> and renames the finished archive into place; returns the index entry to add.</summary>
     public async Task<IndexEntry> PublishAsync(Written written, BackupMetadata metadata, TenantScope scope, CancellationToken cancellationToken)
     {
+        PausePoints.Reach("backup.written");
+        if (File.Exists(FinalPath) || File.Exists(SidecarPath))
+        {
+            throw new IOException($"'{FinalPath}' or its .sha256 exists already");
+        }
+
+        // The .sha256 before the rename: a process killed in between leaves it beside the .partial, and the next backup
+        // removes both; killed after the rename, it leaves a whole archive with its .sha256, which sync adopts.
+        await Sha256File.WriteAsync(FinalPath, written.Summary.Sha256, cancellationToken).ConfigureAwait(false);
+        _sidecarWritten = true;
         File.Move(PartialPath, FinalPath); // never overwrites: a name taken already fails here, and is not ours to discard
         _published = true;
-        await Sha256File.WriteAsync(FinalPath, written.Summary.Sha256, cancellationToken).ConfigureAwait(false);
+        PausePoints.Reach("backup.renamed");
         return IndexEntry.Describe(
             metadata, _fileName, written.Summary.CompressedSize, written.Summary.Sha256, scope.Tables.Count, written.Tables.Sum(t => t.Rows));
     }
@@ -146,7 +163,7 @@ internal sealed class ArchiveExport
     public void Discard()
     {
         // Only files this backup created: a name that was taken already belongs to someone else.
-        var ours = _published ? new[] { PartialPath, FinalPath, SidecarPath } : _created ? [PartialPath] : [];
+        var ours = _published ? new[] { PartialPath, FinalPath, SidecarPath } : _sidecarWritten ? [PartialPath, SidecarPath] : _created ? [PartialPath] : [];
         foreach (var path in ours)
         {
             if (File.Exists(path))

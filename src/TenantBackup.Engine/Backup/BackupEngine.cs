@@ -60,6 +60,7 @@ public sealed class BackupEngine
         var connection = await Connections.OpenAsync(dataSource, cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            PausePoints.Reach("backup.connected");
             var watch = Stopwatch.StartNew();
             progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
             if (!request.TenantLockHeld)
@@ -69,6 +70,7 @@ public sealed class BackupEngine
                     .ConfigureAwait(false);
             }
 
+            PausePoints.Reach("backup.locked");
             var snapshot = await TenantSnapshot.BeginAsync(connection, request, cancellationToken).ConfigureAwait(false);
             await using (snapshot.ConfigureAwait(false))
             {
@@ -82,6 +84,7 @@ public sealed class BackupEngine
                     scope.Root?.Table.QualifiedName ?? "(none)",
                     scope.Cycles.Count);
 
+                PausePoints.Reach("backup.scope");
                 var createdAt = DateTimeOffset.UtcNow;
                 var id = Ids.NewId(createdAt);
                 var fileName = ArchiveFileName(request.Tenant, createdAt, id, compression);
@@ -101,6 +104,7 @@ public sealed class BackupEngine
                     }
 
                     entry = await export.PublishAsync(written, metadata, scope, cancellationToken).ConfigureAwait(false);
+                    PausePoints.Reach("backup.sidecar");
                     bytes = written.Summary.Manifest.Totals.Bytes;
                     await repository.UpdateIndexAsync(index => index.Backups.Add(entry), cancellationToken).ConfigureAwait(false);
                 }

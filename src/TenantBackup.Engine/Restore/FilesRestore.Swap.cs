@@ -1,4 +1,5 @@
 using System.Globalization;
+using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Restore;
 
@@ -38,6 +39,7 @@ internal sealed partial class FilesRestore
                     string old = FreshName($"{destination}.pre-restore-{stamp}");
                     Directory.Move(destination, old);
                     slot.PreRestore = old;
+                    PausePoints.Reach("restore.swapping");
                 }
 
                 Directory.Move(slot.Staging!, destination);

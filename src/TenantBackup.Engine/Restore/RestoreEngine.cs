@@ -68,6 +68,7 @@ public sealed partial class RestoreEngine
         var source = await RestoreSource.OpenAsync(request, cancellationToken).ConfigureAwait(false);
         var targetTenant = string.IsNullOrEmpty(request.TargetTenant) ? source.Metadata.Tenant.Value : request.TargetTenant;
         var fileTargets = FileTargets(request, source, targetTenant);
+        PausePoints.Reach("restore.verified");
 
         var dataSource = Connections.CreateDataSource(request.ConnectionString);
         await using (dataSource.ConfigureAwait(false))
@@ -82,6 +83,7 @@ public sealed partial class RestoreEngine
                     progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
                     await TenantLock.AcquireExclusiveAsync(connection, column, targetTenant, request.LockTimeout, cancellationToken)
                         .ConfigureAwait(false);
+                    PausePoints.Reach("restore.locked");
                     var context = new Context(request, source, targetTenant, fileTargets, database, startedAt, watch, kind == RunKind.Rehearsal);
                     try
                     {
@@ -201,14 +203,17 @@ public sealed partial class RestoreEngine
         await using (session.ConfigureAwait(false))
         {
             await StageAndCheckAsync(session, files, context, progress, cancellationToken).ConfigureAwait(false);
+            PausePoints.Reach("restore.staged");
             var safety = context.Request.NoPreBackup
                 ? null
                 : await SafetyBackupAsync(context, progress, cancellationToken).ConfigureAwait(false);
             try
             {
                 await session.WriteAsync(progress, moveSequences: !context.Rehearsal, cancellationToken).ConfigureAwait(false);
+                PausePoints.Reach("restore.written");
                 progress?.Report(new ProgressEvent("commit", null, session.Tables.Count, session.Tables.Count, 0, 0));
                 files?.SwapIn();
+                PausePoints.Reach("restore.swapped");
             }
             catch
             {
@@ -316,6 +321,7 @@ public sealed partial class RestoreEngine
                 e);
         }
 
+        PausePoints.Reach("restore.committed");
         files?.Complete();
         foreach (var folder in files?.LeftoverFolders ?? [])
         {
