@@ -1,0 +1,186 @@
+using Npgsql;
+using TenantBackup.Engine;
+using TenantBackup.Engine.Backup;
+using TenantBackup.Engine.Integrity;
+using TenantBackup.Engine.Restore;
+using TenantBackup.Tests.FrontEnds;
+using TenantBackup.Tests.Infrastructure;
+using Xunit;
+using static TenantBackup.Tests.EndToEnd.EndToEndSupport;
+
+namespace TenantBackup.Tests.Faults;
+
+/// <summary>
+/// <c>kill -9</c> of <c>tenantbackup restore</c> (rows and tenant files) at each step: archive verified, tenant lock
+/// taken, in the middle of the safety backup and of its index update, rows staged, while writing the tenant's tables,
+/// all written, tenant folders swapped, committed, and while recording the restore in the index. Every row of every
+/// table (all tenants) is then exactly as before the restore or exactly as restored, never a mixture; the tenant's
+/// folder likewise; the session's advisory lock is gone; and the next restore takes over the index lock and succeeds.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class RestoreKillTests(PostgresFixture fixture)
+{
+    private const string ChangeTenant2 = """
+        UPDATE customers SET name = name || ' (changed)' WHERE tenant_id = 2;
+        DELETE FROM audit_log WHERE ctid = (SELECT ctid FROM audit_log WHERE tenant_id = 2 ORDER BY at LIMIT 1);
+        INSERT INTO audit_log (tenant_id, at, action, detail) VALUES (2, timestamptz '2026-01-01 00:00:00+00', 'after the backup', NULL);
+        """;
+
+    public static TheoryData<string, bool> Points() => new()
+    {
+        { "restore.verified", false },
+        { "restore.locked", false },
+        { "backup.table#3", false }, // the safety backup
+        { "index.written#1", false }, // the safety backup's index entry
+        { "restore.staged", false },
+        { "restore.table#1", false },
+        { "restore.table#7", false },
+        { "restore.table#14", false },
+        { "restore.written", false },
+        { "restore.swapping", false }, // the live folder renamed away, the restored one not yet in place
+        { "restore.swapped", false },
+        { "restore.committed", true },
+        { "index.locked#2", true }, // recording the restore in the backup's history
+        { "index.written#2", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Points))]
+    public async Task KilledAt_LeavesTheTenantAsBeforeOrAsRestored_AndTheNextRestoreSucceeds(string point, bool committed)
+    {
+        using var folder = new TempFolder();
+        var repository = Path.Combine(folder.Path, "repo");
+        var files = Path.Combine(folder.Path, "tenant-2-files");
+        WriteFiles(files, new() { ["logo.txt"] = "v1", ["invoices/2025-001.txt"] = new string('x', 10_000) });
+        var restoredFiles = ReadFiles(files);
+
+        var database = await fixture.CreateTenantDatabaseAsync();
+        var connectionString = fixture.ConnectionStringFor(database);
+        await using var connection = await fixture.OpenConnectionAsync(database);
+        var backup = await new BackupEngine().BackupAsync(
+            new BackupRequest { ConnectionString = connectionString, Tenant = "2", Repository = repository, IncludePaths = [files] },
+            null,
+            CancellationToken.None);
+        // Replace puts tenant 2's rows back with their own keys, so the restored database is the one backed up.
+        var restoredRows = await TableDump.FingerprintAsync(connection);
+
+        await ExecuteAsync(connection, ChangeTenant2);
+        WriteFiles(files, new() { ["logo.txt"] = "v2", ["new.txt"] = "added after the backup" });
+        File.Delete(Path.Combine(files, "invoices", "2025-001.txt"));
+        var beforeRows = await TableDump.SnapshotAsync(connection);
+        var beforeFiles = ReadFiles(files);
+        Assert.NotEqual(restoredRows, TableDump.Fingerprint(beforeRows));
+
+        using (var paused = await PausedCli.StartAsync(
+            ["restore", backup.Id, "--connection", connectionString, "--repository", repository, "--yes", "--json"], point))
+        {
+            var killed = await paused.KillAsync();
+            Assert.True(killed.ExitCode != 0, killed.Describe());
+        }
+
+        await AssertNoTenantBackupSessionAsync(fixture, database);
+        var afterKill = await TableDump.SnapshotAsync(connection);
+        if (committed)
+        {
+            Assert.Equal(restoredRows, TableDump.Fingerprint(afterKill));
+            AssertFiles(restoredFiles, files, point);
+            RemovePreRestoreFolders(files, beforeFiles, point);
+        }
+        else
+        {
+            Assert.True(
+                TableDump.Fingerprint(beforeRows) == TableDump.Fingerprint(afterKill),
+                $"killed at {point}: {TableDump.DescribeDifferences(beforeRows, afterKill)}");
+            PutOldFolderBack(files, beforeFiles, restoredFiles, point);
+            AssertFiles(beforeFiles, files, point);
+        }
+
+        // The engine removes .partial files older than 10 s whose writer is gone: age them rather than wait.
+        foreach (var partial in Partials(repository))
+        {
+            File.SetLastWriteTimeUtc(partial, DateTime.UtcNow.AddMinutes(-1));
+        }
+
+        // The next restore: the advisory lock died with the session, a stale index lock holder is taken over.
+        var result = await new RestoreEngine().RestoreAsync(
+            new RestoreRequest { ConnectionString = connectionString, BackupId = backup.Id, Repository = repository }, null, CancellationToken.None);
+        Assert.Equal(backup.Id, result.BackupId);
+        Assert.Equal(restoredRows, await TableDump.FingerprintAsync(connection));
+        AssertFiles(restoredFiles, files, point);
+        Assert.False(File.Exists(Path.Combine(repository, "backups.json.lock.holder")));
+        AssertOnlyBackupFiles(repository);
+        var verified = await new IntegrityEngine().VerifyAsync(new IntegrityRequest { Repository = repository }, null, CancellationToken.None);
+        Assert.All(verified, r => Assert.True(r.Status == IntegrityStatus.Valid, $"{r.Path}: {r.Status}"));
+        await AssertNoTenantBackupSessionAsync(fixture, database);
+        await fixture.DropDatabaseAsync(database);
+    }
+
+    internal static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    internal static void WriteFiles(string root, Dictionary<string, string> files)
+    {
+        foreach (var (relative, content) in files)
+        {
+            var path = Path.Combine(root, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, content);
+        }
+    }
+
+    /// <summary>Relative path → content of every file under <paramref name="root"/>; null when the folder is not there.</summary>
+    internal static SortedDictionary<string, string>? ReadFiles(string root) =>
+        Directory.Exists(root)
+            ? new(Directory.GetFiles(root, "*", SearchOption.AllDirectories)
+                .ToDictionary(f => Path.GetRelativePath(root, f), File.ReadAllText), StringComparer.Ordinal)
+            : null;
+
+    /// <summary>
+    /// A kill between the swap of the tenant folders and COMMIT leaves the old folder at <c>&lt;dir&gt;.pre-restore-&lt;ts&gt;</c>
+    /// (and the restored one, or none, at <c>&lt;dir&gt;</c>) while the rows were rolled back. Checks that nothing of the
+    /// old folder is lost and applies the recovery rule of docs/reliability.md: the rows were not restored (the restore is
+    /// not in the backup's history), so the old folder goes back into place.
+    /// </summary>
+    private static void PutOldFolderBack(
+        string root, SortedDictionary<string, string>? before, SortedDictionary<string, string>? restored, string point)
+    {
+        var old = Directory.GetDirectories(Path.GetDirectoryName(root)!, Path.GetFileName(root) + ".pre-restore-*");
+        if (old.Length == 0)
+        {
+            return;
+        }
+
+        var current = ReadFiles(root);
+        Assert.True(current is null || SameFiles(current, restored), $"killed at {point}: {root} holds neither the old nor the restored files.");
+        Assert.Equal(before, ReadFiles(Assert.Single(old)));
+        if (current is not null)
+        {
+            Directory.Delete(root, recursive: true);
+        }
+
+        Directory.Move(old[0], root);
+    }
+
+    /// <summary>A kill after COMMIT, before the old folder was deleted: the restored folder is in place, the old one beside it.</summary>
+    private static void RemovePreRestoreFolders(string root, SortedDictionary<string, string>? before, string point)
+    {
+        foreach (var old in Directory.GetDirectories(Path.GetDirectoryName(root)!, Path.GetFileName(root) + ".pre-restore-*"))
+        {
+            Assert.True(SameFiles(before, ReadFiles(old)), $"killed at {point}: {old} does not hold the old files.");
+            Directory.Delete(old, recursive: true);
+        }
+    }
+
+    private static bool SameFiles(SortedDictionary<string, string>? a, SortedDictionary<string, string>? b) =>
+        a is null || b is null ? a is null && b is null : a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && v == p.Value);
+
+    private static void AssertFiles(SortedDictionary<string, string>? expected, string root, string point)
+    {
+        var actual = ReadFiles(root);
+        Assert.True(actual is not null, $"killed at {point}: the tenant folder {root} is gone.");
+        Assert.Equal(expected, actual);
+    }
+}
