@@ -196,6 +196,13 @@ public sealed partial class RestoreEngine
         NpgsqlConnection connection, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         var restoreId = Ids.NewId(context.StartedAt);
+        if (context.FileTargets.Count > 0)
+        {
+            // Before the safety backup, so that it holds the folders as they were before the killed restore too.
+            await FilesRestore.RecoverAsync(context.FileTargets, connection, context.Database, _logger, cancellationToken)
+                .ConfigureAwait(false);
+        }
+
         using var files = context.FileTargets.Count == 0 ? null : new FilesRestore(context.FileTargets, restoreId);
         var session = await RestoreSession.BeginAsync(
                 connection, context.Request, context.Source, context.TargetTenant, cancellationToken)
@@ -212,7 +219,12 @@ public sealed partial class RestoreEngine
                 await session.WriteAsync(progress, moveSequences: !context.Rehearsal, cancellationToken).ConfigureAwait(false);
                 PausePoints.Reach("restore.written");
                 progress?.Report(new ProgressEvent("commit", null, session.Tables.Count, session.Tables.Count, 0, 0));
-                files?.SwapIn();
+                if (files is not null)
+                {
+                    var transaction = await session.TransactionIdAsync(cancellationToken).ConfigureAwait(false);
+                    files.SwapIn(new FilesRestore.SwapTransaction(transaction, context.Database));
+                }
+
                 PausePoints.Reach("restore.swapped");
             }
             catch

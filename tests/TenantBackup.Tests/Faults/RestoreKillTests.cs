@@ -3,6 +3,7 @@ using TenantBackup.Engine;
 using TenantBackup.Engine.Backup;
 using TenantBackup.Engine.Integrity;
 using TenantBackup.Engine.Restore;
+using TenantBackup.Tests.Backup;
 using TenantBackup.Tests.FrontEnds;
 using TenantBackup.Tests.Infrastructure;
 using Xunit;
@@ -84,15 +85,13 @@ public sealed class RestoreKillTests(PostgresFixture fixture)
         {
             Assert.Equal(restoredRows, TableDump.Fingerprint(afterKill));
             AssertFiles(restoredFiles, files, point);
-            RemovePreRestoreFolders(files, beforeFiles, point);
         }
         else
         {
             Assert.True(
                 TableDump.Fingerprint(beforeRows) == TableDump.Fingerprint(afterKill),
                 $"killed at {point}: {TableDump.DescribeDifferences(beforeRows, afterKill)}");
-            PutOldFolderBack(files, beforeFiles, restoredFiles, point);
-            AssertFiles(beforeFiles, files, point);
+            AssertOldFolderInPlaceOrJournaled(files, beforeFiles, restoredFiles, point);
         }
 
         // The engine removes .partial files older than 10 s whose writer is gone: age them rather than wait.
@@ -107,6 +106,14 @@ public sealed class RestoreKillTests(PostgresFixture fixture)
         Assert.Equal(backup.Id, result.BackupId);
         Assert.Equal(restoredRows, await TableDump.FingerprintAsync(connection));
         AssertFiles(restoredFiles, files, point);
+
+        // The next restore settled the killed one's swap first: its safety backup holds the folder as the rows had it.
+        var safety = await ArchiveContents.ReadAsync(Path.Combine(repository, IndexEntries(repository).Single(e => e.Id == result.PreRestoreBackupId).Path));
+        var safetyFiles = safety.Names.Where(n => n.StartsWith("files/01/", StringComparison.Ordinal))
+            .ToDictionary(n => n["files/01/".Length..], n => System.Text.Encoding.UTF8.GetString(safety.Data[n]));
+        Assert.Equal(committed ? restoredFiles : beforeFiles, new SortedDictionary<string, string>(safetyFiles, StringComparer.Ordinal));
+        Assert.Empty(Beside(files, ".pre-restore-*"));
+        Assert.Empty(Beside(files, ".restore-*.swap"));
         Assert.False(File.Exists(Path.Combine(repository, "backups.json.lock.holder")));
         AssertOnlyBackupFiles(repository);
         var verified = await new IntegrityEngine().VerifyAsync(new IntegrityRequest { Repository = repository }, null, CancellationToken.None);
@@ -139,40 +146,25 @@ public sealed class RestoreKillTests(PostgresFixture fixture)
             : null;
 
     /// <summary>
-    /// A kill between the swap of the tenant folders and COMMIT leaves the old folder at <c>&lt;dir&gt;.pre-restore-&lt;ts&gt;</c>
-    /// (and the restored one, or none, at <c>&lt;dir&gt;</c>) while the rows were rolled back. Checks that nothing of the
-    /// old folder is lost and applies the recovery rule of docs/reliability.md: the rows were not restored (the restore is
-    /// not in the backup's history), so the old folder goes back into place.
+    /// Rolled back: the folder is as before, or (killed between the swap and COMMIT) it is journaled for the next restore
+    /// to settle, with the old folder whole at <c>&lt;dir&gt;.pre-restore-&lt;ts&gt;</c> and the restored one, or none, in place.
     /// </summary>
-    private static void PutOldFolderBack(
+    private static void AssertOldFolderInPlaceOrJournaled(
         string root, SortedDictionary<string, string>? before, SortedDictionary<string, string>? restored, string point)
     {
-        var old = Directory.GetDirectories(Path.GetDirectoryName(root)!, Path.GetFileName(root) + ".pre-restore-*");
-        if (old.Length == 0)
+        var current = ReadFiles(root);
+        if (SameFiles(current, before))
         {
             return;
         }
 
-        var current = ReadFiles(root);
+        Assert.True(Beside(root, ".restore-*.swap").Length == 1, $"killed at {point}: {root} changed, and no swap journal says how to undo it.");
         Assert.True(current is null || SameFiles(current, restored), $"killed at {point}: {root} holds neither the old nor the restored files.");
-        Assert.Equal(before, ReadFiles(Assert.Single(old)));
-        if (current is not null)
-        {
-            Directory.Delete(root, recursive: true);
-        }
-
-        Directory.Move(old[0], root);
+        Assert.True(SameFiles(before, ReadFiles(Assert.Single(Beside(root, ".pre-restore-*")))), $"killed at {point}: the old folder is not whole.");
     }
 
-    /// <summary>A kill after COMMIT, before the old folder was deleted: the restored folder is in place, the old one beside it.</summary>
-    private static void RemovePreRestoreFolders(string root, SortedDictionary<string, string>? before, string point)
-    {
-        foreach (var old in Directory.GetDirectories(Path.GetDirectoryName(root)!, Path.GetFileName(root) + ".pre-restore-*"))
-        {
-            Assert.True(SameFiles(before, ReadFiles(old)), $"killed at {point}: {old} does not hold the old files.");
-            Directory.Delete(old, recursive: true);
-        }
-    }
+    private static string[] Beside(string root, string suffixPattern) =>
+        Directory.GetFileSystemEntries(Path.GetDirectoryName(root)!, Path.GetFileName(root) + suffixPattern);
 
     private static bool SameFiles(SortedDictionary<string, string>? a, SortedDictionary<string, string>? b) =>
         a is null || b is null ? a is null && b is null : a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && v == p.Value);
