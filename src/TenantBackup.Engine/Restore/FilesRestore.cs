@@ -13,8 +13,8 @@ namespace TenantBackup.Engine.Restore;
 /// </summary>
 /// <remarks>
 /// A staging or pre-restore folder left behind by a restore that was killed is neither reused nor removed: it may
-/// hold the only copy of someone's files, so judging it is the operator's call. This restore takes the next free
-/// name instead (<c>&lt;dest&gt;.restore-&lt;id8&gt;-2</c>, <c>-3</c> ...). A destination that is a symbolic link is
+/// hold the only copy of someone's files, so judging it is the operator's call; only one that the swap journal of a
+/// killed restore names is settled, by <see cref="RecoverAsync"/>. This restore takes the next free name instead (<c>&lt;dest&gt;.restore-&lt;id8&gt;-2</c>, <c>-3</c> ...). A destination that is a symbolic link is
 /// followed: the folder it points to is swapped and the link keeps pointing at the restored files. File contents
 /// and modification times come from the archive; permissions are the process's defaults (the archive records
 /// none worth keeping, and a crafted one must not hand out set-uid bits).
