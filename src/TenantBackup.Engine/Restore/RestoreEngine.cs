@@ -311,8 +311,8 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>
-    /// Commits, with the files already swapped in. If COMMIT fails the files go back; the server may still have
-    /// committed before the connection broke, so the safety backup stays and the error says so.
+    /// Commits, with the files already swapped in. If COMMIT fails the files go back; unless the server answered with an
+    /// error, it may still have committed before the connection broke, so the safety backup stays and the error says so.
     /// </summary>
     private async Task CommitAsync(
         RestoreSession session, FilesRestore? files, Context context, string? safetyId, CancellationToken cancellationToken)
@@ -320,6 +320,18 @@ public sealed partial class RestoreEngine
         try
         {
             await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e)
+        {
+            // The server answered COMMIT with an error (a deferred constraint, or a session terminated while it waited):
+            // then it rolled back for certain, so the restore undoes all of its traces as any failure before COMMIT does.
+            files?.RollBack();
+            if (safetyId is not null)
+            {
+                await RemoveBackupAsync(context.Source.OpenRepository(), safetyId).ConfigureAwait(false);
+            }
+
+            throw PostgresErrors.Map(e, context.Database);
         }
         catch (Exception e) when (e is NpgsqlException or IOException or OperationCanceledException)
         {

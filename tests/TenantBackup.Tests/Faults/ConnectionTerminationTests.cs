@@ -72,6 +72,41 @@ public sealed class ConnectionTerminationTests(PostgresFixture fixture)
         await fixture.DropDatabaseAsync(database);
     }
 
+    [Fact]
+    public async Task TerminatedBetweenTheFilesSwapAndCommit_PutsTheFilesBack_AndRemovesItsSafetyBackup()
+    {
+        var database = await fixture.CreateTenantDatabaseAsync();
+        using var folder = new TempFolder();
+        var repository = Path.Combine(folder.Path, "repo");
+        var files = Path.Combine(folder.Path, "tenant-2-files");
+        RestoreKillTests.WriteFiles(files, new() { ["logo.txt"] = "v1" });
+        var connectionString = fixture.ConnectionStringFor(database);
+        var backup = await new BackupEngine().BackupAsync(
+            new() { ConnectionString = connectionString, Tenant = "2", Repository = repository, IncludePaths = [files] }, null, CancellationToken.None);
+        await using var connection = await fixture.OpenConnectionAsync(database);
+        await RestoreKillTests.ExecuteAsync(connection, "UPDATE customers SET name = name || ' (changed)' WHERE tenant_id = 2");
+        RestoreKillTests.WriteFiles(files, new() { ["logo.txt"] = "v2", ["new.txt"] = "added" });
+        var before = await TableDump.SnapshotAsync(connection);
+        var filesBefore = RestoreKillTests.ReadFiles(files);
+        var index = await File.ReadAllBytesAsync(Path.Combine(repository, "backups.json"));
+
+        using var paused = await PausedCli.StartAsync(
+            ["restore", backup.Id, "--connection", connectionString, "--repository", repository, "--yes", "--json"], "restore.swapped");
+        Assert.True(await TerminateToolSessionsAsync(database) >= 1, "No tenantbackup session to terminate.");
+        var result = await paused.ResumeAsync();
+
+        AssertConnectionClosedByServer(result);
+        var after = await TableDump.SnapshotAsync(connection);
+        Assert.True(TableDump.Fingerprint(before) == TableDump.Fingerprint(after), TableDump.DescribeDifferences(before, after));
+        Assert.Equal(filesBefore, RestoreKillTests.ReadFiles(files));
+        var leftovers = Directory.GetFileSystemEntries(folder.Path).Where(p => Path.GetFileName(p).StartsWith("tenant-2-files.", StringComparison.Ordinal));
+        Assert.Empty(leftovers);
+        Assert.Equal(index, await File.ReadAllBytesAsync(Path.Combine(repository, "backups.json")));
+        AssertOnlyBackupFiles(repository);
+        await AssertNoTenantBackupSessionAsync(fixture, database);
+        await fixture.DropDatabaseAsync(database);
+    }
+
     private static void AssertConnectionClosedByServer(EndToEnd.CliResult result)
     {
         Assert.True(result.ExitCode == 1, result.Describe());
