@@ -11,8 +11,8 @@ namespace TenantBackup.Engine.Backup;
 
 /// <summary>
 /// Backs up one tenant (design §Backup): one read-only snapshot for every table, rows streamed from <c>COPY</c>
-/// into the archive without parsing them, the archive written as <c>.partial</c> and renamed only when whole,
-/// then its <c>.sha256</c>, then the index entry. A failed or cancelled backup leaves none of them behind.
+/// into the archive without parsing them, the archive written as <c>.partial</c>, its <c>.sha256</c> written and the
+/// archive renamed only when whole, then the index entry. A failed or cancelled backup leaves none of them behind.
 /// </summary>
 public sealed class BackupEngine
 {
