@@ -107,12 +107,18 @@ public sealed class BackupKillTests(PostgresFixture fixture)
         await AssertNoTenantBackupSessionAsync(fixture, database);
 
         // The engine removes .partial files older than 10 s whose writer is gone: age them rather than wait.
-        foreach (var partial in Partials(repository))
+        var partials = Partials(repository);
+        foreach (var partial in partials)
         {
             File.SetLastWriteTimeUtc(partial, DateTime.UtcNow.AddMinutes(-1));
         }
 
-        var next = await new BackupEngine().BackupAsync(request, null, CancellationToken.None);
+        var heldIndexLock = File.Exists(Path.Combine(repository, "backups.json.lock.holder"));
+        var log = new WarningLog();
+        var next = await new BackupEngine(log).BackupAsync(request, null, CancellationToken.None);
+        Assert.All(partials, p => Assert.True(log.Has($"Removed {p}"), log.ToString()));
+        Assert.Equal(point.StartsWith("index.", StringComparison.Ordinal), heldIndexLock);
+        Assert.Equal(heldIndexLock, log.Has("Took over the repository index lock"));
         if (leaves == Leaves.UnlistedArchive)
         {
             var adopted = await IndexSync.RunAsync(new IndexSyncRequest { Repository = repository, Apply = true }, CancellationToken.None);

@@ -101,9 +101,16 @@ public sealed class RestoreKillTests(PostgresFixture fixture)
         }
 
         // The next restore: the advisory lock died with the session, a stale index lock holder is taken over.
-        var result = await new RestoreEngine().RestoreAsync(
+        var heldIndexLock = File.Exists(Path.Combine(repository, "backups.json.lock.holder"));
+        var journaled = Beside(files, ".restore-*.swap").Length > 0;
+        var log = new WarningLog();
+        var result = await new RestoreEngine(log).RestoreAsync(
             new RestoreRequest { ConnectionString = connectionString, BackupId = backup.Id, Repository = repository }, null, CancellationToken.None);
         Assert.Equal(backup.Id, result.BackupId);
+        Assert.Equal(point.StartsWith("index.", StringComparison.Ordinal), heldIndexLock);
+        Assert.Equal(heldIndexLock, log.Has("Took over the repository index lock"));
+        Assert.Equal(journaled, log.Has("was killed during its swap"));
+        Assert.Equal(point is "restore.swapping" or "restore.swapped" or "restore.committed", journaled);
         Assert.Equal(restoredRows, await TableDump.FingerprintAsync(connection));
         AssertFiles(restoredFiles, files, point);
 
