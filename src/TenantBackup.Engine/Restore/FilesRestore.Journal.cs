@@ -60,14 +60,7 @@ internal sealed partial class FilesRestore
                     continue;
                 }
 
-                var statuses = await Db.QueryAsync(
-                        connection,
-                        "SELECT txid_status($1)",
-                        r => r.IsDBNull(0) ? null : r.GetString(0),
-                        cancellationToken,
-                        Db.Param(journal.Transaction))
-                    .ConfigureAwait(false);
-                string? status = statuses[0];
+                string? status = await StatusAsync(connection, journal.Transaction, cancellationToken).ConfigureAwait(false);
                 switch (status)
                 {
                     case "committed":
@@ -90,6 +83,28 @@ internal sealed partial class FilesRestore
                     + "now holds {Files} files",
                     destination, journal.Transaction, status, status == "committed" ? "the restored" : "its earlier");
             }
+        }
+    }
+
+    /// <summary><c>committed</c>, <c>aborted</c>, <c>in progress</c>, or null when the server does not know the transaction.</summary>
+    private static async Task<string?> StatusAsync(
+        Npgsql.NpgsqlConnection connection, long transaction, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var statuses = await Db.QueryAsync(
+                    connection,
+                    "SELECT txid_status($1)",
+                    r => r.IsDBNull(0) ? null : r.GetString(0),
+                    cancellationToken,
+                    Db.Param(transaction))
+                .ConfigureAwait(false);
+            return statuses[0];
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.InvalidParameterValue)
+        {
+            // "transaction ID is in the future": the journal is of another server that happens to have the same address.
+            return null;
         }
     }
 
