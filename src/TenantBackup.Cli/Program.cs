@@ -43,6 +43,13 @@ internal static class Program
             context.Cancel = true;
             cancellation.Cancel();
         });
+
+        // Past a file size limit (ulimit -f, prlimit --fsize) the kernel sends SIGXFSZ, whose default action ends the
+        // process on the spot and leaves its .partial behind; handled, the write fails with EFBIG instead, and the
+        // backup removes what it wrote and says why. 25 is SIGXFSZ on Linux and macOS; Windows has no such signal.
+        using var onFileSizeLimit = OperatingSystem.IsWindows()
+            ? null
+            : PosixSignalRegistration.Create((PosixSignal)25, context => context.Cancel = true);
         try
         {
             return await RunAsync(args, Console.Out, Console.Error, cancellation.Token).ConfigureAwait(false);

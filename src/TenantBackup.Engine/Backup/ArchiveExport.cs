@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using TenantBackup.Engine.Archive;
 using TenantBackup.Engine.Catalog;
+using TenantBackup.Engine.Internal;
 using TenantBackup.Engine.Repository;
 
 namespace TenantBackup.Engine.Backup;
@@ -16,6 +17,7 @@ internal sealed class ArchiveExport
     private readonly string _fileName;
     private readonly ILogger _logger;
     private bool _created;
+    private bool _sidecarWritten;
     private bool _published;
 
     public ArchiveExport(BackupRepository repository, string fileName, ILogger logger)
@@ -46,15 +48,34 @@ internal sealed class ArchiveExport
         {
             return await WriteArchiveAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or TenantBackupException { Code: ErrorCode.IOError })
+        catch (Exception e) when (e is IOException or TenantBackupException { Code: ErrorCode.IOError } || IsFileTooLarge(e))
         {
-            throw new TenantBackupException(
-                ErrorCode.IOError,
-                $"Writing the archive '{PartialPath}' failed: {e.Message.TrimEnd('.')}. Nothing was kept; free space in the repository " +
-                "(or choose another) and run the backup again.",
-                PartialPath,
-                e);
+            throw WriteFailed(PartialPath, e);
         }
+    }
+
+    /// <summary>
+    /// EFBIG (past <c>ulimit -f</c>): .NET reports a write that fails with it not as an IOException but as an
+    /// ArgumentOutOfRangeException thrown by RandomAccess, the layer under every FileStream.
+    /// </summary>
+    private static bool IsFileTooLarge(Exception e) =>
+        e is ArgumentOutOfRangeException && e.TargetSite?.DeclaringType == typeof(RandomAccess);
+
+    private static TenantBackupException WriteFailed(string path, Exception e)
+    {
+        // ENOSPC and EFBIG (a file size limit) on Unix, ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL on Windows: the fix is
+        // the same for all of them, and the operator should not have to recognise an errno in the message to find it.
+        var io = e as IOException ?? e.InnerException as IOException;
+        var full = IsFileTooLarge(e) || io?.HResult is 28 or 27 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
+        var what = full
+            ? $"the disk is full or the file is larger than this process may write ({e.Message.TrimEnd('.')})"
+            : e.Message.TrimEnd('.');
+        return new TenantBackupException(
+            ErrorCode.IOError,
+            $"Writing the archive '{path}' failed: {what}. Nothing was kept; free space in the repository " +
+            "(or choose another) and run the backup again.",
+            path,
+            e);
     }
 
     private async Task<Written> WriteArchiveAsync(
@@ -82,12 +103,16 @@ internal sealed class ArchiveExport
                 await writer.WriteJsonEntryAsync(ArchiveLayout.TenantBackupJson, metadata, cancellationToken).ConfigureAwait(false);
                 await writer.WriteJsonEntryAsync(ArchiveLayout.SchemaJson, SchemaDocument.From(scope), cancellationToken).ConfigureAwait(false);
 
+                PausePoints.Reach("backup.header");
                 var tables = await ExportTablesAsync(snapshot, scope, writer, progress, cancellationToken).ConfigureAwait(false);
                 foreach (var root in files)
                 {
                     progress?.Report(new ProgressEvent("files", root.Source, tables.Count, tables.Count, tables.Sum(t => t.Rows), tables.Sum(t => t.Bytes)));
+                    PausePoints.Reach("backup.files");
                     await writer.WriteFilesAsync(root.Source, root.Entry, cancellationToken).ConfigureAwait(false);
                 }
+
+                PausePoints.Reach("backup.manifest");
 
                 var summary = await writer.CompleteAsync(metadata.Id, cancellationToken).ConfigureAwait(false);
                 return new Written(summary, tables);
@@ -116,6 +141,7 @@ internal sealed class ArchiveExport
                 }
             }
 
+            PausePoints.Reach("backup.table");
             var copy = await snapshot.CopyOutAsync(table, cancellationToken).ConfigureAwait(false);
             using (copy)
             {
@@ -133,12 +159,30 @@ internal sealed class ArchiveExport
         return done;
     }
 
-    /// <summary>Renames the finished archive into place and writes its <c>.sha256</c>; returns the index entry to add.</summary>
+    /// <summary>Writes the archive's <c>.sha256</c> and renames the finished archive into place; returns the index entry to add.</summary>
     public async Task<IndexEntry> PublishAsync(Written written, BackupMetadata metadata, TenantScope scope, CancellationToken cancellationToken)
     {
+        PausePoints.Reach("backup.written");
+        if (File.Exists(FinalPath) || File.Exists(SidecarPath))
+        {
+            throw new IOException($"'{FinalPath}' or its .sha256 exists already");
+        }
+
+        // The .sha256 before the rename: a process killed in between leaves it beside the .partial, and the next backup
+        // removes both; killed after the rename, it leaves a whole archive with its .sha256, which sync adopts.
+        try
+        {
+            await Sha256File.WriteAsync(FinalPath, written.Summary.Sha256, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException || IsFileTooLarge(e))
+        {
+            throw WriteFailed(SidecarPath, e);
+        }
+
+        _sidecarWritten = true;
         File.Move(PartialPath, FinalPath); // never overwrites: a name taken already fails here, and is not ours to discard
         _published = true;
-        await Sha256File.WriteAsync(FinalPath, written.Summary.Sha256, cancellationToken).ConfigureAwait(false);
+        PausePoints.Reach("backup.renamed");
         var entry = IndexEntry.Describe(
             metadata, _fileName, written.Summary.CompressedSize, written.Summary.Sha256, scope.Tables.Count, written.Tables.Sum(t => t.Rows));
         entry.SetEncryption(written.Summary.KeyId);
@@ -149,7 +193,10 @@ internal sealed class ArchiveExport
     public void Discard()
     {
         // Only files this backup created: a name that was taken already belongs to someone else.
-        var ours = _published ? new[] { PartialPath, FinalPath, SidecarPath } : _created ? [PartialPath] : [];
+        var ours = _published ? new[] { PartialPath, FinalPath, SidecarPath }
+            : _sidecarWritten ? [PartialPath, SidecarPath]
+            : _created ? [PartialPath, SidecarPath + ".tmp"] // the temp file of a .sha256 that could not be written
+            : [];
         foreach (var path in ours)
         {
             if (File.Exists(path))

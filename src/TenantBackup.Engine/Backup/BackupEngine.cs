@@ -12,8 +12,8 @@ namespace TenantBackup.Engine.Backup;
 
 /// <summary>
 /// Backs up one tenant (design §Backup): one read-only snapshot for every table, rows streamed from <c>COPY</c>
-/// into the archive without parsing them, the archive written as <c>.partial</c> and renamed only when whole,
-/// then its <c>.sha256</c>, then the index entry. A failed or cancelled backup leaves none of them behind.
+/// into the archive without parsing them, the archive written as <c>.partial</c>, its <c>.sha256</c> written and the
+/// archive renamed only when whole, then the index entry. A failed or cancelled backup leaves none of them behind.
 /// </summary>
 public sealed class BackupEngine
 {
@@ -66,6 +66,7 @@ public sealed class BackupEngine
         var connection = await Connections.OpenAsync(dataSource, cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            PausePoints.Reach("backup.connected");
             var watch = Stopwatch.StartNew();
             progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
             if (!request.TenantLockHeld)
@@ -75,6 +76,7 @@ public sealed class BackupEngine
                     .ConfigureAwait(false);
             }
 
+            PausePoints.Reach("backup.locked");
             var snapshot = await TenantSnapshot.BeginAsync(connection, request, cancellationToken).ConfigureAwait(false);
             await using (snapshot.ConfigureAwait(false))
             {
@@ -88,6 +90,7 @@ public sealed class BackupEngine
                     scope.Root?.Table.QualifiedName ?? "(none)",
                     scope.Cycles.Count);
 
+                PausePoints.Reach("backup.scope");
                 var createdAt = DateTimeOffset.UtcNow;
                 var id = Ids.NewId(createdAt);
                 var fileName = ArchiveFileName(request.Tenant, createdAt, id, compression, request.Encryption is not null);
@@ -107,6 +110,7 @@ public sealed class BackupEngine
                     }
 
                     entry = await export.PublishAsync(written, metadata, scope, cancellationToken).ConfigureAwait(false);
+                    PausePoints.Reach("backup.sidecar");
                     bytes = written.Summary.Manifest.Totals.Bytes;
                     await repository.UpdateIndexAsync(index => index.Backups.Add(entry), cancellationToken).ConfigureAwait(false);
                 }

@@ -104,6 +104,13 @@ public sealed class BackupRepository
 
                 File.Delete(path);
                 removed.Add(path);
+
+                // A backup killed between writing its .sha256 and renaming its .partial left the .sha256 of no archive.
+                var sidecar = Path.ChangeExtension(path, null) + ".sha256";
+                if (File.Exists(sidecar) && !File.Exists(Path.ChangeExtension(path, null)))
+                {
+                    File.Delete(sidecar);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -179,6 +186,8 @@ public sealed class BackupRepository
     {
         using var held = await IndexLock.AcquireAsync(LockPath, lockTimeout ?? DefaultLockTimeout, cancellationToken, Logger)
             .ConfigureAwait(false);
+        PausePoints.Reach("index.locked");
+        RemoveStaleIndexTemps();
         IndexDocument index;
         try
         {
@@ -191,6 +200,7 @@ public sealed class BackupRepository
 
         var result = change(index);
         WriteIndex(index);
+        PausePoints.Reach("index.replaced");
         return result;
     }
 
@@ -205,6 +215,19 @@ public sealed class BackupRepository
             cancellationToken,
             lockTimeout);
 
+    /// <summary>
+    /// Deletes <c>backups.json.*.tmp</c> files: only the lock's holder writes one, so any found by the holder were left by
+    /// a writer killed between writing its temp file and renaming it (the index itself is then unchanged).
+    /// </summary>
+    private void RemoveStaleIndexTemps()
+    {
+        foreach (var temp in Directory.EnumerateFiles(Root, IndexFileName + ".*.tmp"))
+        {
+            TryDelete(temp);
+            Logger?.LogWarning("Removed {Path}, left by an index update that was killed before it finished", temp);
+        }
+    }
+
     private void WriteIndex(IndexDocument index)
     {
         var temp = $"{IndexPath}.{Guid.NewGuid():N}.tmp";
@@ -216,6 +239,7 @@ public sealed class BackupRepository
                 stream.Flush(flushToDisk: true);
             }
 
+            PausePoints.Reach("index.written");
             File.Move(temp, IndexPath, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

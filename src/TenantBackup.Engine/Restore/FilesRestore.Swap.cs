@@ -1,17 +1,25 @@
 using System.Globalization;
+using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Restore;
 
 // The swap around COMMIT, and its undo.
 internal sealed partial class FilesRestore
 {
+    /// <summary>The swap without a journal (<see cref="SwapIn(SwapTransaction?)"/>).</summary>
+    public void SwapIn() => SwapIn(null);
+
     /// <summary>
     /// Just before COMMIT: renames each live folder (if any) to <c>&lt;dest&gt;.pre-restore-&lt;yyyyMMddTHHmmssZ&gt;</c>
     /// and its staging folder to <c>&lt;dest&gt;</c>. A root with no files in the archive still gets an empty folder:
     /// the restore makes the folder equal the backup. If any rename fails, the ones done are undone.
     /// </summary>
+    /// <param name="transaction">
+    /// The restore's transaction: a journal naming it is written beside each folder first, so that a process killed before
+    /// COMMIT leaves a swap the next restore can settle (<see cref="RecoverAsync"/>). Null writes none.
+    /// </param>
     /// <exception cref="TenantBackupException"><see cref="ErrorCode.IOError"/> when a rename fails.</exception>
-    public void SwapIn()
+    public void SwapIn(SwapTransaction? transaction)
     {
         CheckState(State.Extracting);
         _state = State.Failed;
@@ -33,11 +41,17 @@ internal sealed partial class FilesRestore
                     throw new IOException($"'{destination}' is a file, not a folder");
                 }
 
-                if (Exists(destination))
+                string? old = Exists(destination) ? FreshName($"{destination}.pre-restore-{stamp}") : null;
+                if (transaction is not null)
                 {
-                    string old = FreshName($"{destination}.pre-restore-{stamp}");
+                    WriteJournal(slot, transaction, old);
+                }
+
+                if (old is not null)
+                {
                     Directory.Move(destination, old);
                     slot.PreRestore = old;
+                    PausePoints.Reach("restore.swapping");
                 }
 
                 Directory.Move(slot.Staging!, destination);
@@ -47,6 +61,11 @@ internal sealed partial class FilesRestore
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             List<string> failures = Undo();
+            if (failures.Count == 0)
+            {
+                DeleteJournals();
+            }
+
             string after = failures.Count == 0
                 ? "Every folder is as it was before the restore"
                 : "Not everything could be put back: " + string.Join("; ", failures);
@@ -62,7 +81,7 @@ internal sealed partial class FilesRestore
     }
 
     /// <summary>
-    /// COMMIT failed (or anything after <see cref="SwapIn"/> did): puts the old folders back and removes the staged ones.
+    /// COMMIT failed (or anything after <see cref="SwapIn(SwapTransaction?)"/> did): puts the old folders back and removes the staged ones.
     /// </summary>
     /// <exception cref="TenantBackupException"><see cref="ErrorCode.IOError"/> naming every folder that could not be put back.</exception>
     public void RollBack()
@@ -70,6 +89,11 @@ internal sealed partial class FilesRestore
         CheckState(State.Swapped);
         _state = State.RolledBack;
         List<string> failures = Undo();
+        if (failures.Count == 0)
+        {
+            DeleteJournals();
+        }
+
         RemoveStaging();
         RemoveCreatedFolders();
         if (failures.Count > 0)
@@ -100,6 +124,8 @@ internal sealed partial class FilesRestore
                 _leftovers.Add(slot.PreRestore!);
             }
         }
+
+        DeleteJournals();
     }
 
     /// <summary>Not completed: rolls back (if swapped) and deletes the staging folders. Never throws.</summary>
@@ -113,7 +139,10 @@ internal sealed partial class FilesRestore
         if (_state == State.Swapped)
         {
             // The caller is already failing, or forgot to finish; what could not be put back stays on disk to be found.
-            Undo();
+            if (Undo().Count == 0)
+            {
+                DeleteJournals();
+            }
         }
 
         if (_state != State.Completed)

@@ -7,14 +7,14 @@ namespace TenantBackup.Engine.Restore;
 /// <summary>
 /// Puts the archive's tenant files in place (design §Restore step 9) so that they change together with the database
 /// or not at all. Each folder is extracted into a staging folder beside it, <c>&lt;dest&gt;.restore-&lt;id8&gt;</c> (same
-/// parent, so the swap is a rename on one file system); just before COMMIT <see cref="SwapIn"/> renames the live
+/// parent, so the swap is a rename on one file system); just before COMMIT <see cref="SwapIn(SwapTransaction?)"/> renames the live
 /// folder to <c>&lt;dest&gt;.pre-restore-&lt;yyyyMMddTHHmmssZ&gt;</c> and the staged one into place; <see cref="RollBack"/>
 /// undoes that when COMMIT fails, and <see cref="Complete"/> drops the old folders once it succeeded.
 /// </summary>
 /// <remarks>
 /// A staging or pre-restore folder left behind by a restore that was killed is neither reused nor removed: it may
-/// hold the only copy of someone's files, so judging it is the operator's call. This restore takes the next free
-/// name instead (<c>&lt;dest&gt;.restore-&lt;id8&gt;-2</c>, <c>-3</c> ...). A destination that is a symbolic link is
+/// hold the only copy of someone's files, so judging it is the operator's call; only one that the swap journal of a
+/// killed restore names is settled, by <see cref="RecoverAsync"/>. This restore takes the next free name instead (<c>&lt;dest&gt;.restore-&lt;id8&gt;-2</c>, <c>-3</c> ...). A destination that is a symbolic link is
 /// followed: the folder it points to is swapped and the link keeps pointing at the restored files. File contents
 /// and modification times come from the archive; permissions are the process's defaults (the archive records
 /// none worth keeping, and a crafted one must not hand out set-uid bits).
@@ -321,5 +321,8 @@ internal sealed partial class FilesRestore : IDisposable
 
         /// <summary>True while the staged folder sits at <see cref="Destination"/>.</summary>
         public bool StagedIn { get; set; }
+
+        /// <summary>The swap journal written for this folder, until the swap is settled.</summary>
+        public string? Journal { get; set; }
     }
 }

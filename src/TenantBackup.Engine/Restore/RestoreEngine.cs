@@ -73,6 +73,7 @@ public sealed partial class RestoreEngine
         var source = await RestoreSource.OpenAsync(request, cancellationToken).ConfigureAwait(false);
         var targetTenant = string.IsNullOrEmpty(request.TargetTenant) ? source.Metadata.Tenant.Value : request.TargetTenant;
         var fileTargets = FileTargets(request, source, targetTenant);
+        PausePoints.Reach("restore.verified");
 
         var dataSource = Connections.CreateDataSource(request.ConnectionString);
         await using (dataSource.ConfigureAwait(false))
@@ -87,6 +88,7 @@ public sealed partial class RestoreEngine
                     progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
                     await TenantLock.AcquireExclusiveAsync(connection, column, targetTenant, request.LockTimeout, cancellationToken)
                         .ConfigureAwait(false);
+                    PausePoints.Reach("restore.locked");
                     var context = new Context(request, source, targetTenant, fileTargets, database, startedAt, watch, kind == RunKind.Rehearsal);
                     try
                     {
@@ -199,6 +201,13 @@ public sealed partial class RestoreEngine
         NpgsqlConnection connection, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         var restoreId = Ids.NewId(context.StartedAt);
+        if (context.FileTargets.Count > 0)
+        {
+            // Before the safety backup, so that it holds the folders as they were before the killed restore too.
+            await FilesRestore.RecoverAsync(context.FileTargets, connection, context.Database, _logger, cancellationToken)
+                .ConfigureAwait(false);
+        }
+
         using var files = context.FileTargets.Count == 0 ? null : new FilesRestore(context.FileTargets, restoreId);
         var session = await RestoreSession.BeginAsync(
                 connection, context.Request, context.Source, context.TargetTenant, cancellationToken)
@@ -206,14 +215,22 @@ public sealed partial class RestoreEngine
         await using (session.ConfigureAwait(false))
         {
             await StageAndCheckAsync(session, files, context, progress, cancellationToken).ConfigureAwait(false);
+            PausePoints.Reach("restore.staged");
             var safety = context.Request.NoPreBackup
                 ? null
                 : await SafetyBackupAsync(context, progress, cancellationToken).ConfigureAwait(false);
             try
             {
                 await session.WriteAsync(progress, moveSequences: !context.Rehearsal, cancellationToken).ConfigureAwait(false);
+                PausePoints.Reach("restore.written");
                 progress?.Report(new ProgressEvent("commit", null, session.Tables.Count, session.Tables.Count, 0, 0));
-                files?.SwapIn();
+                if (files is not null)
+                {
+                    var transaction = await session.TransactionIdAsync(cancellationToken).ConfigureAwait(false);
+                    files.SwapIn(new FilesRestore.SwapTransaction(transaction, context.Database));
+                }
+
+                PausePoints.Reach("restore.swapped");
             }
             catch
             {
@@ -299,8 +316,8 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>
-    /// Commits, with the files already swapped in. If COMMIT fails the files go back; the server may still have
-    /// committed before the connection broke, so the safety backup stays and the error says so.
+    /// Commits, with the files already swapped in. If COMMIT fails the files go back; unless the server answered with an
+    /// error, it may still have committed before the connection broke, so the safety backup stays and the error says so.
     /// </summary>
     private async Task CommitAsync(
         RestoreSession session, FilesRestore? files, Context context, string? safetyId, CancellationToken cancellationToken)
@@ -308,6 +325,18 @@ public sealed partial class RestoreEngine
         try
         {
             await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e)
+        {
+            // The server answered COMMIT with an error (a deferred constraint, or a session terminated while it waited):
+            // then it rolled back for certain, so the restore undoes all of its traces as any failure before COMMIT does.
+            files?.RollBack();
+            if (safetyId is not null)
+            {
+                await RemoveBackupAsync(context.Source.OpenRepository(), safetyId).ConfigureAwait(false);
+            }
+
+            throw PostgresErrors.Map(e, context.Database);
         }
         catch (Exception e) when (e is NpgsqlException or IOException or OperationCanceledException)
         {
@@ -321,6 +350,7 @@ public sealed partial class RestoreEngine
                 e);
         }
 
+        PausePoints.Reach("restore.committed");
         files?.Complete();
         foreach (var folder in files?.LeftoverFolders ?? [])
         {

@@ -60,6 +60,7 @@ internal sealed partial class RestoreSession
         {
             var table = Tables[i];
             progress?.Report(new ProgressEvent("write", table.Name, i, Tables.Count, rows, 0));
+            PausePoints.Reach("restore.table");
             await InsertAsync(table, cancellationToken).ConfigureAwait(false);
             rows += table.Inserted + table.Updated;
         }

@@ -221,6 +221,10 @@ internal sealed partial class RestoreSession : IAsyncDisposable
 
     public Task CommitAsync(CancellationToken cancellationToken) => _transaction.CommitAsync(cancellationToken);
 
+    /// <summary>The transaction's id (it has written, so it has one), which the files' swap journal records.</summary>
+    public Task<long> TransactionIdAsync(CancellationToken cancellationToken) =>
+        Db.ScalarAsync<long>(_connection, "SELECT txid_current()", cancellationToken);
+
     public ValueTask DisposeAsync() => _transaction.DisposeAsync();
 }
 
