@@ -14,10 +14,11 @@ internal static class EndToEndSupport
 {
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>The archives in a repository folder (<c>.tar.zst</c>, <c>.tar.gz</c>, <c>.tar</c>), by name.</summary>
+    /// <summary>The archives in a repository folder (<c>.tar.zst</c>, <c>.tar.gz</c>, <c>.tar</c>, encrypted <c>.tbenc</c>), by name.</summary>
     public static IReadOnlyList<string> Archives(string repository) =>
-        Files(repository).Where(f => f.EndsWith(".tar.zst", StringComparison.Ordinal) || f.EndsWith(".tar.gz", StringComparison.Ordinal)
-            || f.EndsWith(".tar", StringComparison.Ordinal)).ToList();
+        Files(repository).Where(f => ArchiveSuffixes.Any(suffix => f.EndsWith(suffix, StringComparison.Ordinal))).ToList();
+
+    private static readonly string[] ArchiveSuffixes = [".tar.zst", ".tar.gz", ".tar", ".tbenc"];
 
     /// <summary>The <c>.partial</c> files in a repository folder.</summary>
     public static IReadOnlyList<string> Partials(string repository) =>

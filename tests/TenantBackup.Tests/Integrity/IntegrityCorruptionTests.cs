@@ -80,9 +80,11 @@ public sealed class IntegrityCorruptionTests(PostgresFixture fixture)
             return Task.CompletedTask;
         });
 
+        // The file's hash always catches it. The checks inside may not: the middle of the stream can decode to a tar header
+        // field TenantBackup does not read (mode, owner, times), where a changed byte changes no entry. The forged-sidecar
+        // tests and the fuzz tests (Hostile/ArchiveFuzzTests) cover damage the inner checks must find.
         Assert.Equal(IntegrityStatus.Corrupt, result.Status);
         Assert.Contains(Sidecar, Failed(result));
-        Assert.Contains(Entries, Failed(result));
     }
 
     [Fact]
