@@ -1,0 +1,125 @@
+namespace TenantBackup.Engine.Repository;
+
+/// <summary>
+/// What a <c>backups.json</c> must hold before anything acts on it. The index is a file people can edit, copy and
+/// damage: an entry without an id, a path that leads out of the repository (<c>..</c>, absolute, or through a
+/// symbolic link) or two entries naming one file would make a removal delete, or a restore read, what is not the
+/// repository's. Such an index is refused whole, naming the first problem found.
+/// </summary>
+internal static class IndexChecks
+{
+    private const int MaxLinks = 40;
+
+    /// <summary>The first problem of <paramref name="index"/>, read from the repository at <paramref name="root"/>; null when it has none.</summary>
+    public static string? FirstProblem(IndexDocument index, string root)
+    {
+        if (index.Backups is null)
+        {
+            return "it has no 'backups' list";
+        }
+
+        string realRoot = RealPath(root);
+        var ids = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var paths = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < index.Backups.Count; i++)
+        {
+            var entry = index.Backups[i];
+            string where = $"entry {i + 1} of 'backups'";
+            if (entry is null)
+            {
+                return $"{where} is null";
+            }
+
+            if (string.IsNullOrWhiteSpace(entry.Id))
+            {
+                return $"{where} has no id";
+            }
+
+            where = $"backup {entry.Id}";
+            if (!ids.TryAdd(entry.Id, i))
+            {
+                int count = index.Backups.Count(e => string.Equals(e?.Id, entry.Id, StringComparison.OrdinalIgnoreCase));
+                return $"backup id {entry.Id} appears {count} times (first as entry {ids[entry.Id] + 1})";
+            }
+
+            if (MissingField(entry) is { } field)
+            {
+                return $"{where} has no '{field}'";
+            }
+
+            if (!IsInside(entry.Path, root, realRoot, out string? real))
+            {
+                return $"{where} has the path '{entry.Path}', which is not a file inside the repository";
+            }
+
+            if (!paths.TryAdd(real, entry.Id))
+            {
+                return $"backups {paths[real]} and {entry.Id} name the same file '{entry.Path}'";
+            }
+
+            if (entry.Restores?.Any(r => r is null) == true)
+            {
+                return $"{where} has a null item in 'restores'";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? MissingField(IndexEntry entry) =>
+        entry.Path is null ? "path"
+        : entry.Tenant is null ? "tenant"
+        : entry.TenantColumn is null ? "tenantColumn"
+        : entry.Kind is null ? "kind"
+        : entry.Sha256 is null ? "sha256"
+        : entry.Compression is null ? "compression"
+        : entry.Status is null ? "status"
+        : entry.Source?.Database is null ? "source"
+        : null;
+
+    /// <summary>
+    /// True for a relative path of plain segments that, with every symbolic link on the way followed, stays inside the
+    /// repository; <paramref name="real"/> is where it leads.
+    /// </summary>
+    private static bool IsInside(string relative, string root, string realRoot, out string real)
+    {
+        real = "";
+        if (relative.Length == 0 || relative[0] == '/' || Path.IsPathRooted(relative) || relative.Contains('\\', StringComparison.Ordinal)
+            || relative.Split('/').Any(s => s is "" or "." or ".."))
+        {
+            return false;
+        }
+
+        try
+        {
+            real = RealPath(Path.Combine(root, relative.Replace('/', Path.DirectorySeparatorChar)));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+
+        return real.StartsWith(Path.TrimEndingDirectorySeparator(realRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
+    /// <summary>The path with every symbolic link in it followed, as far as the path exists.</summary>
+    /// <exception cref="IOException">A loop of links, or too many of them.</exception>
+    internal static string RealPath(string path, int depth = 0)
+    {
+        if (depth > MaxLinks)
+        {
+            throw new IOException($"Too many levels of symbolic links in '{path}'.");
+        }
+
+        string full = Path.GetFullPath(path);
+        string current = Path.GetPathRoot(full)!;
+        foreach (string part in full[current.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string next = Path.Combine(current, part);
+            string? link = new FileInfo(next).LinkTarget;
+            current = link is null ? next : RealPath(Path.Combine(current, link), depth + 1);
+        }
+
+        return current;
+    }
+}
