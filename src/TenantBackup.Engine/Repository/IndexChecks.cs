@@ -102,6 +102,19 @@ internal static class IndexChecks
         return real.StartsWith(Path.TrimEndingDirectorySeparator(realRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
     }
 
+    /// <summary>True when <paramref name="path"/>, links followed, is inside the repository at <paramref name="root"/>.</summary>
+    public static bool StaysInside(string path, string root)
+    {
+        try
+        {
+            return RealPath(path).StartsWith(Path.TrimEndingDirectorySeparator(RealPath(root)) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The path with every symbolic link in it followed, as far as the path exists.</summary>
     /// <exception cref="IOException">A loop of links, or too many of them.</exception>
     internal static string RealPath(string path, int depth = 0)

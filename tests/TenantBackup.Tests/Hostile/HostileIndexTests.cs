@@ -36,6 +36,7 @@ public sealed class HostileIndexTests(PostgresFixture fixture)
         { "an absolute path", "not a file inside the repository" },
         { "a path through a symlinked folder", "not a file inside the repository" },
         { "a path with a dot segment", "not a file inside the repository" },
+        { "a symlinked archive", "not a file inside the repository" },
     };
 
     [Theory]
@@ -47,13 +48,14 @@ public sealed class HostileIndexTests(PostgresFixture fixture)
         var kept = await tenant.BackupAsync(Engine.Compression.Zstd);
         var moved = await tenant.BackupAsync(Engine.Compression.Zstd);
 
-        // The second backup now lives outside, beside a sentinel; the repository links to that folder.
+        // The second backup now lives outside, beside a sentinel; the repository links to that folder and to that archive.
         string outside = tenant.Folder("tb-hostile-outside-");
         string sentinel = Path.Combine(outside, "sentinel.tar.zst");
         File.Move(moved.Path, sentinel);
         File.Move(moved.Path + ".sha256", sentinel + ".sha256");
         File.WriteAllText(Path.Combine(outside, "sentinel.txt"), "must survive\n");
         Directory.CreateSymbolicLink(Path.Combine(repository, "shared"), outside);
+        File.CreateSymbolicLink(Path.Combine(repository, "linked.tar.zst"), sentinel);
         string indexPath = Path.Combine(repository, BackupRepository.IndexFileName);
         var valid = JsonNode.Parse(File.ReadAllText(indexPath))!;
         string content = Hostile(hostile, valid, moved.Id, outside, sentinel);
@@ -95,7 +97,7 @@ public sealed class HostileIndexTests(PostgresFixture fixture)
         Assert.Equal(fingerprint, await tenant.FingerprintAsync());
     }
 
-    /// <summary>The valid index (one backup, <c>kept</c>) edited as <paramref name="hostile"/> says.</summary>
+    /// <summary>The valid index (one backup, <c>kept</c>; the other one moved out) edited as <paramref name="hostile"/> says.</summary>
     private static string Hostile(string hostile, JsonNode index, string movedId, string outside, string sentinel)
     {
         var backups = index["backups"]!.AsArray();
@@ -152,6 +154,9 @@ public sealed class HostileIndexTests(PostgresFixture fixture)
                 break;
             case "a path through a symlinked folder":
                 backups.Add(Moved("shared/sentinel.tar.zst"));
+                break;
+            case "a symlinked archive":
+                backups.Add(Moved("linked.tar.zst"));
                 break;
             case "a path with a dot segment":
                 backups.Add(Moved("./shared/../shared/sentinel.tar.zst"));
