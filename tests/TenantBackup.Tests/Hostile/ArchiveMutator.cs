@@ -19,8 +19,9 @@ internal sealed record Mutant(string Kind, string Layer, byte[] File)
 /// </summary>
 internal static class ArchiveMutator
 {
-    public const string FileLayer = "file bytes";
-    public const string TarLayer = "tar inside compression";
+    public const string PlainLayer = "plain .tar";
+    public const string CompressedLayer = "zstd/gzip bytes";
+    public const string TarLayer = "tar inside zstd/gzip";
 
     public static readonly string[] Kinds =
         ["bit flips", "truncation", "inserted bytes", "removed bytes", "entries reordered", "entry duplicated", "huge size field"];
@@ -32,11 +33,11 @@ internal static class ArchiveMutator
         bool onTar = structural || (seed.Compression != Compression.None && random.Next(2) == 0);
         if (!onTar)
         {
-            return new Mutant(kind, FileLayer, Bytes(kind, seed.File, random));
+            return new Mutant(kind, seed.Compression == Compression.None ? PlainLayer : CompressedLayer, Bytes(kind, seed.File, random));
         }
 
         byte[] tar = structural ? Structure(kind, seed.Tar, random) : Bytes(kind, seed.Tar, random);
-        return new Mutant(kind, seed.Compression == Compression.None ? FileLayer : TarLayer, Compress(tar, seed.Compression));
+        return new Mutant(kind, seed.Compression == Compression.None ? PlainLayer : TarLayer, Compress(tar, seed.Compression));
     }
 
     public static byte[] Compress(byte[] tar, Compression compression)
