@@ -159,7 +159,7 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
 
         allocated = GC.GetTotalAllocatedBytes() - allocated;
         output.WriteLine($"{bomb}: {archive.Length} bytes, verify and restore refused it in {watch.Elapsed.TotalSeconds:F1} s, " +
-            $"allocating {allocated / (1024 * 1024)} MiB; {Assert.Single(verified).Problems.FirstOrDefault()}");
+            $"allocating {allocated / (1024 * 1024)} MiB; {string.Join(" ", Assert.Single(verified).Problems)} | {refused.Message}");
         Assert.Equal(IntegrityStatus.Corrupt, Assert.Single(verified).Status);
         Assert.Equal(ErrorCode.ArchiveCorrupt, refused.Code);
         Assert.True(allocated < 2 * CaseAllocationLimit, $"{allocated} bytes allocated");
