@@ -11,7 +11,7 @@ namespace TenantBackup.Tests.Hostile;
 
 /// <summary>
 /// A <c>backups.json</c> edited by hand into nonsense, or pointing outside the repository at a real archive beside a
-/// sentinel: listing, removing, pruning, verifying and restoring all refuse it with <see cref="ErrorCode.IndexCorrupt"/>
+/// sentinel: listing, backing up, removing, pruning, verifying and restoring all refuse it with <see cref="ErrorCode.IndexCorrupt"/>
 /// and a message that names the problem and the repair; <c>Sync-BackupIndex -Apply</c> sets it aside and rebuilds; the
 /// files outside the repository, the database and (until the repair) the index stay exactly as they were.
 /// </summary>
@@ -66,11 +66,13 @@ public sealed class HostileIndexTests(PostgresFixture fixture)
 
         File.WriteAllText(indexPath, content);
         var outsideBefore = FolderTree.Of(outside);
+        var repositoryBefore = Listing(repository);
         string fingerprint = await tenant.FingerprintAsync();
 
         var refusals = new List<(string Command, Func<Task> Run)>
         {
             ("Get-TenantBackup", () => Task.FromResult(BackupRepository.Open(repository).List())),
+            ("New-TenantBackup", () => tenant.BackupAsync(Engine.Compression.Zstd)),
             ("Remove-TenantBackup -Id", () => Pruner.PruneAsync(
                 new PruneRequest { Repository = repository, Ids = [moved.Id], Force = true }, null, CancellationToken.None)),
             ("Remove-TenantBackup -KeepLast 0", () => Pruner.PruneAsync(
@@ -87,6 +89,7 @@ public sealed class HostileIndexTests(PostgresFixture fixture)
             Assert.Contains(expected, error.Message, StringComparison.Ordinal);
             Assert.Contains("Sync-BackupIndex -Apply", error.Message, StringComparison.Ordinal);
             Assert.Equal(content, File.ReadAllText(indexPath));
+            Assert.Equal(repositoryBefore, Listing(repository));
         }
 
         var repairs = await IndexSync.RunAsync(new IndexSyncRequest { Repository = repository, Apply = true }, CancellationToken.None);
@@ -96,6 +99,9 @@ public sealed class HostileIndexTests(PostgresFixture fixture)
         Assert.Equal(outsideBefore, FolderTree.Of(outside));
         Assert.Equal(fingerprint, await tenant.FingerprintAsync());
     }
+
+    private static List<string> Listing(string folder) =>
+        Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Where(n => n != "backups.json.lock").Order(StringComparer.Ordinal).ToList()!;
 
     /// <summary>The valid index (one backup, <c>kept</c>; the other one moved out) edited as <paramref name="hostile"/> says.</summary>
     private static string Hostile(string hostile, JsonNode index, string movedId, string outside, string sentinel)
