@@ -96,7 +96,9 @@ internal sealed class ArchiveReader : IAsyncDisposable
     /// </summary>
     internal const long MaxJsonBytes = 128L * 1024 * 1024;
 
-    /// <summary>Reads <paramref name="entry"/> as JSON; invalid, null or oversized JSON is an <see cref="ErrorCode.ArchiveCorrupt"/> error.</summary>
+    /// <summary>
+    /// Reads <paramref name="entry"/> as JSON; invalid, null or oversized JSON is an <see cref="ErrorCode.ArchiveCorrupt"/> error.
+    /// </summary>
     public async Task<T> ReadJsonAsync<T>(ArchiveEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);

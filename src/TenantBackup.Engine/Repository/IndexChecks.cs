@@ -10,7 +10,7 @@ internal static class IndexChecks
 {
     private const int MaxLinks = 40;
 
-    /// <summary>The first problem of <paramref name="index"/>, read from the repository at <paramref name="root"/>; null when it has none.</summary>
+    /// <summary>The first problem of <paramref name="index"/>, read from the repository at <paramref name="root"/>; null if none.</summary>
     public static string? FirstProblem(IndexDocument index, string root)
     {
         if (index.Backups is null)
@@ -107,7 +107,8 @@ internal static class IndexChecks
     {
         try
         {
-            return RealPath(path).StartsWith(Path.TrimEndingDirectorySeparator(RealPath(root)) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+            string inside = Path.TrimEndingDirectorySeparator(RealPath(root)) + Path.DirectorySeparatorChar;
+            return RealPath(path).StartsWith(inside, StringComparison.Ordinal);
         }
         catch (IOException)
         {

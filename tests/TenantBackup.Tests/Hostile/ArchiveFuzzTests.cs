@@ -31,7 +31,8 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
     public async Task Ten_thousand_mutated_archives_verify_as_corrupt_or_valid_and_nothing_else()
     {
         await using var tenant = await SmallTenant.CreateAsync(fixture);
-        SeedArchive[] seeds = [await tenant.SeedAsync(Compression.Zstd), await tenant.SeedAsync(Compression.Gzip), await tenant.SeedAsync(Compression.None)];
+        SeedArchive[] seeds =
+            [await tenant.SeedAsync(Compression.Zstd), await tenant.SeedAsync(Compression.Gzip), await tenant.SeedAsync(Compression.None)];
         // Thousands of small files: in memory where the machine has a RAM disk, so the disk's speed does not count.
         string work = tenant.Folder("tb-fuzz-verify-", inMemory: true);
         var tally = new FuzzTally();
@@ -62,7 +63,9 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
             }
         }
 
-        output.WriteLine($"{tally.Total} verifications in {watch.Elapsed.TotalSeconds:F1} s; largest allocation by one case {largest / 1024} KiB ({largestCase}); planting {planting.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine($"{tally.Total} verifications in {watch.Elapsed.TotalSeconds:F1} s " +
+            $"(writing the files: {planting.Elapsed.TotalSeconds:F1} s); " +
+            $"largest allocation by one case {largest / 1024} KiB ({largestCase})");
         output.WriteLine(tally.Describe());
         Assert.True(tally.Unexpected.Count == 0, tally.Describe());
         Assert.True(tally.Count(Corrupt) > VerifyCases * 9 / 10, tally.Describe());
@@ -135,7 +138,8 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
         const long GiB = 1L << 30;
         byte[] archive = bomb switch
         {
-            "1 GiB of newlines from 32 KiB as a data entry" => Replacing(seed, ArchiveLayout.DataPrefix, GiB, [], ZstdFrames.Rle(GiB, (byte)'\n')),
+            "1 GiB of newlines from 32 KiB as a data entry" =>
+                Replacing(seed, ArchiveLayout.DataPrefix, GiB, [], ZstdFrames.Rle(GiB, (byte)'\n')),
             "a zstd frame declaring 2^62 bytes" =>
                 Replacing(seed, ArchiveLayout.DataPrefix, 1 << 20, [], ZstdFrames.Rle(1 << 20, (byte)'\n', declaredSize: 1L << 62)),
             "a zstd frame asking for a 2 GiB window" =>
@@ -214,7 +218,8 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
         var tar = RawTar.Parse(seed.Tar);
         int index = tar.Entries.FindIndex(e => e.Name.StartsWith(prefix, StringComparison.Ordinal));
         var entry = RawTar.WithSize(tar.Entries[index], size);
-        byte[] before = [.. tar.Entries.Take(index).SelectMany(e => e.Bytes), .. entry.Bytes.AsSpan(0, entry.HeaderOffset + RawTar.Block), .. head];
+        byte[] before =
+            [.. tar.Entries.Take(index).SelectMany(e => e.Bytes), .. entry.Bytes.AsSpan(0, entry.HeaderOffset + RawTar.Block), .. head];
         byte[] after = [.. tar.Entries.Skip(index + 1).SelectMany(e => e.Bytes), .. tar.Tail];
         return [.. ArchiveMutator.Compress(before, Compression.Zstd), .. frame, .. ArchiveMutator.Compress(after, Compression.Zstd)];
     }

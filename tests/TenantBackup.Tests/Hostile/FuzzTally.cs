@@ -39,7 +39,8 @@ internal sealed class FuzzTally
         text.AppendLine($"|---|---:|{string.Concat(outcomes.Select(_ => "---:|"))}");
         foreach (var (kind, counts) in _counts)
         {
-            text.AppendLine($"| {kind} | {counts.Values.Sum()} | {string.Join(" | ", outcomes.Select(o => counts.GetValueOrDefault(o)))} |");
+            var cells = outcomes.Select(o => counts.GetValueOrDefault(o));
+            text.AppendLine($"| {kind} | {counts.Values.Sum()} | {string.Join(" | ", cells)} |");
         }
 
         text.AppendLine($"| total | {Total} | {string.Join(" | ", outcomes.Select(Count))} |");

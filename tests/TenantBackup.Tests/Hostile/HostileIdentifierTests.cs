@@ -42,7 +42,10 @@ public sealed class HostileIdentifierTests(PostgresFixture fixture)
 
     /// <summary>Every tenant in the database; <c>axb</c> and <c>100 percent</c> are there for a LIKE to match by mistake.</summary>
     private static readonly string[] AllTenants =
-        ["100%", "100 percent", "%", "_", "a_b", "axb", "O'Brien \"q\"", "back\\slash\\\\", "'; DROP TABLE y; --", "\\N", "$1", "x\"; DROP TABLE y; --"];
+    [
+        "100%", "100 percent", "%", "_", "a_b", "axb", "O'Brien \"q\"", "back\\slash\\\\", "'; DROP TABLE y; --", "\\N", "$1",
+        "x\"; DROP TABLE y; --",
+    ];
 
     public static TheoryData<string> Tenants() => new(AllTenants.Where(t => t is not ("100 percent" or "axb")));
 
@@ -66,7 +69,7 @@ public sealed class HostileIdentifierTests(PostgresFixture fixture)
             Assert.Equal(3, backup.TableCount);
             Assert.Equal(1 + 2 + 2, backup.RowCount);
 
-            await ExecAsync(connection, $"""DELETE FROM {Child} c USING {X} x WHERE x.id = c."parent id" AND x."tenant key" = @t""", tenant);
+            await DeleteChildrenAsync(connection, tenant);
             await ExecAsync(connection, $"""UPDATE {X} SET "col ""quoted"" x" = 'changed' WHERE "tenant key" = @t""", tenant);
             await ExecAsync(connection, $"""INSERT INTO {X} ("tenant key", "col ""quoted"" x") VALUES (@t, 'added')""", tenant);
             await new RestoreEngine().RestoreAsync(
@@ -82,7 +85,7 @@ public sealed class HostileIdentifierTests(PostgresFixture fixture)
             Assert.Equal(5, result.Tables.Sum(t => t.Inserted));
             Assert.Equal(shape, await ShapeAsync(connection, clone));
 
-            await ExecAsync(connection, $"""DELETE FROM {Child} c USING {X} x WHERE x.id = c."parent id" AND x."tenant key" = @t""", clone);
+            await DeleteChildrenAsync(connection, clone);
             await ExecAsync(connection, $"""DELETE FROM {X} WHERE "tenant key" = @t""", clone);
             await ExecAsync(connection, $"""DELETE FROM {Root} WHERE "tenant key" = @t""", clone);
             AssertSame(original, await TableDump.SnapshotAsync(connection), $"clone of {tenant}, once removed");
@@ -121,7 +124,10 @@ public sealed class HostileIdentifierTests(PostgresFixture fixture)
         [
             $"""SELECT 'root', "na;me" FROM {Root} WHERE "tenant key" = @t""",
             $"""SELECT 'x', "col ""quoted"" x", "semi;colon"::text, "日本語 列", "a space"::text FROM {X} WHERE "tenant key" = @t""",
-            $"""SELECT 'child', x."col ""quoted"" x", c."value ""v"" w" FROM {Child} c JOIN {X} x ON x.id = c."parent id" WHERE x."tenant key" = @t""",
+            $"""
+            SELECT 'child', x."col ""quoted"" x", c."value ""v"" w"
+            FROM {Child} c JOIN {X} x ON x.id = c."parent id" WHERE x."tenant key" = @t
+            """,
         ];
         foreach (string query in queries)
         {
@@ -129,7 +135,8 @@ public sealed class HostileIdentifierTests(PostgresFixture fixture)
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
-                rows.Add(string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "NULL" : reader.GetString(i))));
+                var values = Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "NULL" : reader.GetString(i));
+                rows.Add(string.Join(" | ", values));
             }
         }
 
@@ -138,8 +145,15 @@ public sealed class HostileIdentifierTests(PostgresFixture fixture)
     }
 
     private static void AssertSame(
-        IReadOnlyDictionary<string, IReadOnlyList<string>> expected, IReadOnlyDictionary<string, IReadOnlyList<string>> actual, string what) =>
-        Assert.True(TableDump.Fingerprint(expected) == TableDump.Fingerprint(actual), $"{what}:\n{TableDump.DescribeDifferences(expected, actual)}");
+        IReadOnlyDictionary<string, IReadOnlyList<string>> expected,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> actual,
+        string what) =>
+        Assert.True(
+            TableDump.Fingerprint(expected) == TableDump.Fingerprint(actual),
+            $"{what}:\n{TableDump.DescribeDifferences(expected, actual)}");
+
+    private static Task DeleteChildrenAsync(NpgsqlConnection connection, string tenant) =>
+        ExecAsync(connection, $"""DELETE FROM {Child} c USING {X} x WHERE x.id = c."parent id" AND x."tenant key" = @t""", tenant);
 
     private static async Task ExecAsync(NpgsqlConnection connection, string sql, string? tenant)
     {

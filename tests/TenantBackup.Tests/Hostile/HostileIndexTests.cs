@@ -41,7 +41,8 @@ public sealed class HostileIndexTests(PostgresFixture fixture)
 
     [Theory]
     [MemberData(nameof(Indexes))]
-    public async Task A_hostile_index_is_refused_by_every_command_and_nothing_outside_the_repository_is_touched(string hostile, string expected)
+    public async Task A_hostile_index_is_refused_by_every_command_and_nothing_outside_the_repository_is_touched(
+        string hostile, string expected)
     {
         await using var tenant = await SmallTenant.CreateAsync(fixture);
         string repository = tenant.Repository;
@@ -76,10 +77,15 @@ public sealed class HostileIndexTests(PostgresFixture fixture)
             ("Remove-TenantBackup -Id", () => Pruner.PruneAsync(
                 new PruneRequest { Repository = repository, Ids = [moved.Id], Force = true }, null, CancellationToken.None)),
             ("Remove-TenantBackup -KeepLast 0", () => Pruner.PruneAsync(
-                new PruneRequest { Repository = repository, Policy = new RetentionPolicy { KeepLast = 0 }, Force = true }, null, CancellationToken.None)),
-            ("Test-BackupIntegrity", () => new IntegrityEngine().VerifyAsync(new IntegrityRequest { Repository = repository }, null, default)),
+                new PruneRequest { Repository = repository, Policy = new RetentionPolicy { KeepLast = 0 }, Force = true },
+                null,
+                CancellationToken.None)),
+            ("Test-BackupIntegrity", () => new IntegrityEngine().VerifyAsync(
+                new IntegrityRequest { Repository = repository }, null, default)),
             ("Restore-TenantBackup", () => new RestoreEngine().RestoreAsync(
-                new RestoreRequest { ConnectionString = tenant.ConnectionString, BackupId = moved.Id, Repository = repository }, null, default)),
+                new RestoreRequest { ConnectionString = tenant.ConnectionString, BackupId = moved.Id, Repository = repository },
+                null,
+                default)),
             ("Sync-BackupIndex", () => IndexSync.RunAsync(new IndexSyncRequest { Repository = repository }, CancellationToken.None)),
         };
         foreach (var (command, run) in refusals)
@@ -101,7 +107,8 @@ public sealed class HostileIndexTests(PostgresFixture fixture)
     }
 
     private static List<string> Listing(string folder) =>
-        Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Where(n => n != "backups.json.lock").Order(StringComparer.Ordinal).ToList()!;
+        Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Where(n => n != "backups.json.lock")
+            .Order(StringComparer.Ordinal).ToList()!;
 
     /// <summary>The valid index (one backup, <c>kept</c>; the other one moved out) edited as <paramref name="hostile"/> says.</summary>
     private static string Hostile(string hostile, JsonNode index, string movedId, string outside, string sentinel)

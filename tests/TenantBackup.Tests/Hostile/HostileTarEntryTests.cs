@@ -43,7 +43,8 @@ public sealed class HostileTarEntryTests(PostgresFixture fixture)
             var (name, crafted) = Crafted(attack, outside, sentinel);
             string path = await PlantAsync(tenant.Folder("tb-hostile-tar-"), seed, crafted);
 
-            var verified = Assert.Single(await new IntegrityEngine().VerifyAsync(new IntegrityRequest { Paths = [path], Repository = tenant.Repository }, null, default));
+            var verified = Assert.Single(await new IntegrityEngine().VerifyAsync(
+                new IntegrityRequest { Paths = [path], Repository = tenant.Repository }, null, default));
             var refused = await Assert.ThrowsAsync<TenantBackupException>(() => new RestoreEngine().RestoreAsync(
                 new RestoreRequest { ConnectionString = tenant.ConnectionString, ArchivePath = path, Repository = tenant.Repository },
                 null,
@@ -91,9 +92,10 @@ public sealed class HostileTarEntryTests(PostgresFixture fixture)
         return (entry.Name, RawTar.Parse(tar.ToArray()).Entries.Single().Bytes);
     }
 
-    private static PaxTarEntry Regular(string name) => new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream("x"u8.ToArray()) };
+    private static PaxTarEntry Regular(string name) =>
+        new(TarEntryType.RegularFile, name) { DataStream = new MemoryStream("x"u8.ToArray()) };
 
-    /// <summary>The seed with <paramref name="crafted"/> placed after its first tenant file, compressed again, with a matching <c>.sha256</c>.</summary>
+    /// <summary>The seed with <paramref name="crafted"/> after its first tenant file, recompressed, with its <c>.sha256</c>.</summary>
     private static async Task<string> PlantAsync(string folder, SeedArchive seed, byte[] crafted)
     {
         var tar = RawTar.Parse(seed.Tar);

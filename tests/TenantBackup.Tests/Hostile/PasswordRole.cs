@@ -27,7 +27,10 @@ internal sealed class PasswordRole : IAsyncDisposable
 
     public string Password { get; }
 
-    /// <summary>True when the server refuses this role a wrong password (the suite's own cluster); false on a server whose pg_hba.conf the tests cannot edit.</summary>
+    /// <summary>
+    /// True when the server refuses this role a wrong password (the suite's own cluster); false on a server whose
+    /// <c>pg_hba.conf</c> the tests cannot edit.
+    /// </summary>
     public bool Enforced => _hbaFile is not null;
 
     public static async Task<PasswordRole> CreateAsync(PostgresFixture fixture)

@@ -51,7 +51,7 @@ internal sealed class RawTar
 
     public byte[] ToBytes() => [.. Entries.SelectMany(e => e.Bytes), .. Tail];
 
-    /// <summary>A copy of <paramref name="entry"/> whose header declares <paramref name="size"/> bytes, with a valid header checksum.</summary>
+    /// <summary>A copy of <paramref name="entry"/> whose header declares <paramref name="size"/> bytes, checksum fixed.</summary>
     public static Entry WithSize(Entry entry, long size)
     {
         byte[] bytes = (byte[])entry.Bytes.Clone();

@@ -73,8 +73,14 @@ public sealed class SecretsTests(PostgresFixture fixture)
             ["ConnectionString"] = cs, ["Tenant"] = "1", ["Repository"] = tenant.Repository, ["IncludePath"] = new[] { tenant.Files },
         });
         string id = (string)backup.Single().Properties["Id"].Value;
-        Run(seen, "Test-BackupIntegrity", new() { ["Id"] = new[] { id }, ["Repository"] = tenant.Repository, ["RestoreTest"] = true, ["ConnectionString"] = cs });
-        Run(seen, "Restore-TenantBackup", new() { ["Id"] = id, ["Repository"] = tenant.Repository, ["ConnectionString"] = cs, ["Force"] = true, ["Confirm"] = false });
+        Run(seen, "Test-BackupIntegrity", new()
+        {
+            ["Id"] = new[] { id }, ["Repository"] = tenant.Repository, ["RestoreTest"] = true, ["ConnectionString"] = cs,
+        });
+        Run(seen, "Restore-TenantBackup", new()
+        {
+            ["Id"] = id, ["Repository"] = tenant.Repository, ["ConnectionString"] = cs, ["Force"] = true, ["Confirm"] = false,
+        });
 
         string wrong = "pw" + Guid.NewGuid().ToString("N");
         using (var ps = PowerShellSession.Create())
@@ -93,7 +99,10 @@ public sealed class SecretsTests(PostgresFixture fixture)
         }
 
         var engineError = await Record.ExceptionAsync(() => new BackupEngine().BackupAsync(
-            new BackupRequest { ConnectionString = role.ConnectionStringFor(tenant.Database, wrong), Tenant = "1", Repository = tenant.Repository },
+            new BackupRequest
+            {
+                ConnectionString = role.ConnectionStringFor(tenant.Database, wrong), Tenant = "1", Repository = tenant.Repository,
+            },
             null,
             CancellationToken.None));
         if (role.Enforced)
@@ -110,12 +119,15 @@ public sealed class SecretsTests(PostgresFixture fixture)
         List<(string Where, string Text)> seen, Dictionary<string, string?> environment, SmallTenant tenant, string source)
     {
         var backup = await CliProcess.RunAsync(
-            ["backup", "--tenant", "1", "--repository", tenant.Repository, "--include-path", tenant.Files, "--verbose", "--json"], environment);
+            ["backup", "--tenant", "1", "--repository", tenant.Repository, "--include-path", tenant.Files, "--verbose", "--json"],
+            environment);
         Assert.True(backup.ExitCode == 0, backup.Describe());
         string id = JsonDocument.Parse(backup.Stdout).RootElement.GetProperty("id").GetString()!;
-        var verify = await CliProcess.RunAsync(["verify", id, "--repository", tenant.Repository, "--restore-test", "--verbose", "--json"], environment);
+        var verify = await CliProcess.RunAsync(
+            ["verify", id, "--repository", tenant.Repository, "--restore-test", "--verbose", "--json"], environment);
         Assert.True(verify.ExitCode == 0, verify.Describe());
-        var restore = await CliProcess.RunAsync(["restore", id, "--repository", tenant.Repository, "--yes", "--verbose", "--json"], environment);
+        var restore = await CliProcess.RunAsync(
+            ["restore", id, "--repository", tenant.Repository, "--yes", "--verbose", "--json"], environment);
         Assert.True(restore.ExitCode == 0, restore.Describe());
         foreach (var (what, result) in new[] { ("backup", backup), ("verify", verify), ("restore", restore) })
         {
@@ -152,14 +164,15 @@ public sealed class SecretsTests(PostgresFixture fixture)
         ? ""
         : $"{error.FullyQualifiedErrorId} {error.CategoryInfo} {error.TargetObject} {error.ErrorDetails?.Message} {error.Exception}";
 
-    /// <summary>Fails naming every place that holds <paramref name="password"/>: a captured text, a file, or a file inside an archive.</summary>
+    /// <summary>Fails naming every place that holds <paramref name="password"/>: a captured text, a file, an archive's content.</summary>
     private static void AssertNowhere(string password, List<(string Where, string Text)> seen, params string[] folders)
     {
         var leaks = seen.Where(s => s.Text.Contains(password, StringComparison.Ordinal)).Select(s => s.Where).ToList();
         byte[] needle = Encoding.UTF8.GetBytes(password);
         int files = 0;
         // The password file is where the password is meant to be.
-        var produced = folders.SelectMany(f => Directory.EnumerateFiles(f, "*", SearchOption.AllDirectories)).Where(f => Path.GetFileName(f) != ".pgpass");
+        var produced = folders.SelectMany(f => Directory.EnumerateFiles(f, "*", SearchOption.AllDirectories))
+            .Where(f => Path.GetFileName(f) != ".pgpass");
         foreach (string file in produced)
         {
             files++;

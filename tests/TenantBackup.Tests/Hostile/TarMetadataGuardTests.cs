@@ -49,7 +49,8 @@ public sealed class TarMetadataGuardTests
         var tar = new MemoryStream();
         using (var writer = new TarWriter(tar, TarEntryFormat.Ustar, leaveOpen: true))
         {
-            writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, "files/01/lookalike.bin") { DataStream = new MemoryStream(content) });
+            var entry = new UstarTarEntry(TarEntryType.RegularFile, "files/01/lookalike.bin") { DataStream = new MemoryStream(content) };
+            writer.WriteEntry(entry);
         }
 
         return tar.ToArray();
