@@ -92,7 +92,8 @@ internal static class IndexChecks
 
         try
         {
-            real = RealPath(Path.Combine(root, relative.Replace('/', Path.DirectorySeparatorChar)));
+            // The root is resolved once; each entry costs one look at each of its own segments (one, for the usual flat layout).
+            real = Follow(realRoot, relative.Split('/'), 0);
         }
         catch (IOException)
         {
@@ -126,8 +127,14 @@ internal static class IndexChecks
         }
 
         string full = Path.GetFullPath(path);
-        string current = Path.GetPathRoot(full)!;
-        foreach (string part in full[current.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        string root = Path.GetPathRoot(full)!;
+        return Follow(root, full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries), depth);
+    }
+
+    /// <summary><paramref name="parts"/> below the real folder <paramref name="current"/>, each link on the way followed.</summary>
+    private static string Follow(string current, IEnumerable<string> parts, int depth)
+    {
+        foreach (string part in parts)
         {
             string next = Path.Combine(current, part);
             string? link = new FileInfo(next).LinkTarget;

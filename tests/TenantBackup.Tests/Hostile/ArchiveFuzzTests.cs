@@ -19,7 +19,9 @@ namespace TenantBackup.Tests.Hostile;
 [Collection(PostgresCollection.Name)]
 public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper output)
 {
-    private const int VerifyCases = 10_200;
+    /// <summary>Raise it for a longer soak: <c>TENANTBACKUP_FUZZ_CASES=200000</c> (and a <c>TENANTBACKUP_FUZZ_SEED</c> of your own).</summary>
+    private static readonly int VerifyCases = Setting("TENANTBACKUP_FUZZ_CASES", 10_200);
+    private static readonly int Seed = Setting("TENANTBACKUP_FUZZ_SEED", 20261122);
     private const int RestoreCases = 150;
     private const string Corrupt = "ArchiveCorrupt";
     private const string Verifies = "verifies";
@@ -36,7 +38,7 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
         // Thousands of small files: in memory where the machine has a RAM disk, so the disk's speed does not count.
         string work = tenant.Folder("tb-fuzz-verify-", inMemory: true);
         var tally = new FuzzTally();
-        var random = new Random(20261122);
+        var random = new Random(Seed);
         var watch = Stopwatch.StartNew();
         long largest = 0;
         string largestCase = "";
@@ -63,7 +65,7 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
             }
         }
 
-        output.WriteLine($"{tally.Total} verifications in {watch.Elapsed.TotalSeconds:F1} s " +
+        output.WriteLine($"seed {Seed}: {tally.Total} verifications in {watch.Elapsed.TotalSeconds:F1} s " +
             $"(writing the files: {planting.Elapsed.TotalSeconds:F1} s); " +
             $"largest allocation by one case {largest / 1024} KiB ({largestCase})");
         output.WriteLine(tally.Describe());
@@ -169,6 +171,9 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
         Assert.True(allocated < 2 * CaseAllocationLimit, $"{allocated} bytes allocated");
         Assert.Equal(fingerprint, await tenant.FingerprintAsync());
     }
+
+    private static int Setting(string variable, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), out int value) && value > 0 ? value : fallback;
 
     /// <summary>Writes the archive and a <c>.sha256</c> that matches it.</summary>
     private static async Task<string> PlantAsync(string folder, SeedArchive seed, byte[] bytes)
