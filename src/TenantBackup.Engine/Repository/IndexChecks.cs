@@ -47,7 +47,7 @@ internal static class IndexChecks
                 return $"{where} has no '{field}'";
             }
 
-            if (!IsInside(entry.Path, root, realRoot, out string? real))
+            if (!IsInside(entry.Path, realRoot, out string? real))
             {
                 return $"{where} has the path '{entry.Path}', which is not a file inside the repository";
             }
@@ -81,10 +81,10 @@ internal static class IndexChecks
     /// True for a relative path of plain segments that, with every symbolic link on the way followed, stays inside the
     /// repository; <paramref name="real"/> is where it leads.
     /// </summary>
-    private static bool IsInside(string relative, string root, string realRoot, out string real)
+    private static bool IsInside(string relative, string realRoot, out string real)
     {
         real = "";
-        if (relative.Length == 0 || relative[0] == '/' || Path.IsPathRooted(relative) || relative.Contains('\\', StringComparison.Ordinal)
+        if (relative.Length == 0 || Path.IsPathRooted(relative) || relative.Contains('\\', StringComparison.Ordinal)
             || relative.Split('/').Any(s => s is "" or "." or ".."))
         {
             return false;
