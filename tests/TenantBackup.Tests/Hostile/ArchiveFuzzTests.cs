@@ -19,7 +19,7 @@ namespace TenantBackup.Tests.Hostile;
 [Collection(PostgresCollection.Name)]
 public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper output)
 {
-    /// <summary>Raise it for a longer soak: <c>TENANTBACKUP_FUZZ_CASES=200000</c> (and a <c>TENANTBACKUP_FUZZ_SEED</c> of your own).</summary>
+    /// <summary>Raise it for a soak: <c>TENANTBACKUP_FUZZ_CASES=200000</c>, and a <c>TENANTBACKUP_FUZZ_SEED</c> of your own.</summary>
     private static readonly int VerifyCases = Setting("TENANTBACKUP_FUZZ_CASES", 10_200);
     private static readonly int Seed = Setting("TENANTBACKUP_FUZZ_SEED", 20261122);
     private const int RestoreCases = 150;
