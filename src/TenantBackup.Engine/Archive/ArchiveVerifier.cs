@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using TenantBackup.Engine.Archive.Encryption;
 
@@ -149,8 +150,22 @@ internal static class ArchiveVerifier
     private static async Task<ArchiveManifest?> ReadEntriesAsync(
         ArchiveReader reader, List<Seen> seen, List<ArchiveProblem> problems, CancellationToken cancellationToken)
     {
+        // Pooled: a repository check or a fuzz run verifies thousands of archives, and each buffer would be a large-object allocation.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            return await ReadEntriesAsync(reader, seen, problems, buffer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<ArchiveManifest?> ReadEntriesAsync(
+        ArchiveReader reader, List<Seen> seen, List<ArchiveProblem> problems, byte[] buffer, CancellationToken cancellationToken)
+    {
         ArchiveManifest? manifest = null;
-        var buffer = new byte[BufferSize];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         while (await reader.NextEntryAsync(cancellationToken).ConfigureAwait(false) is { } entry)
         {
@@ -184,9 +199,16 @@ internal static class ArchiveVerifier
     /// <summary>Reads <paramref name="stream"/> to its end, so a hashing stream under it sees every byte of the file.</summary>
     internal static async Task DrainAsync(Stream stream, CancellationToken cancellationToken)
     {
-        var buffer = new byte[BufferSize];
-        while (await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) > 0)
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
         {
+            while (await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -250,6 +250,11 @@ public sealed partial class IntegrityEngine
             yield return "It lists no tables.";
         }
 
+        if (SchemaDocumentChecks.FirstProblem(schema) is { } problem)
+        {
+            yield return $"It cannot be used: {problem}.";
+        }
+
         if (metadata is not null && !string.Equals(schema.TenantColumn, metadata.Tenant.Column, StringComparison.Ordinal))
         {
             yield return $"Its tenant column is '{schema.TenantColumn}', " +

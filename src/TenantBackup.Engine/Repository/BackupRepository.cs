@@ -277,31 +277,12 @@ public sealed class BackupRepository
             throw newer;
         }
 
-        var duplicate = index.Backups.GroupBy(e => e.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
+        if (IndexChecks.FirstProblem(index, Root) is { } problem)
         {
-            throw Corrupt($"backup id {duplicate.Key} appears {duplicate.Count()} times", null);
-        }
-
-        var outside = index.Backups.FirstOrDefault(e => !IsInside(e.Path));
-        if (outside is not null)
-        {
-            throw Corrupt($"backup {outside.Id} has the path '{outside.Path}', which is not a file inside the repository", null);
+            throw Corrupt(problem, null);
         }
 
         return index;
-    }
-
-    /// <summary>True for a relative path that stays inside the repository folder.</summary>
-    private bool IsInside(string relative)
-    {
-        if (string.IsNullOrEmpty(relative) || Path.IsPathRooted(relative) || relative.Contains('\\', StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var full = Path.GetFullPath(Path.Combine(Root, relative));
-        return full.StartsWith(Root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
     }
 
     private TenantBackupException Corrupt(string what, Exception? inner) => new(

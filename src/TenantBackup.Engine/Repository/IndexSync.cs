@@ -97,8 +97,10 @@ public static class IndexSync
         }
 
         var listed = index.Backups.Select(repository.FullPath).ToHashSet(StringComparer.Ordinal);
+        // A link to an archive elsewhere is not the repository's: adopted, it would make the index refuse itself.
         var archives = Directory.EnumerateFiles(repository.Root)
-            .Where(f => ArchiveExtensions.Any(x => f.EndsWith(x, StringComparison.OrdinalIgnoreCase)) && !listed.Contains(f))
+            .Where(f => ArchiveExtensions.Any(x => f.EndsWith(x, StringComparison.OrdinalIgnoreCase)) && !listed.Contains(f)
+                && IndexChecks.StaysInside(f, repository.Root))
             .Order(StringComparer.Ordinal);
         foreach (var file in archives)
         {

@@ -158,6 +158,11 @@ internal sealed class RestoreSource
                 throw reader.Damaged($"its format is '{metadata.Format}', and this version of TenantBackup reads {ArchiveLayout.FormatId}");
             }
 
+            if (SchemaDocumentChecks.FirstProblem(schema) is { } problem)
+            {
+                throw reader.Damaged($"its {ArchiveLayout.SchemaJson} cannot be used: {problem}");
+            }
+
             return (metadata, schema);
         }
     }
