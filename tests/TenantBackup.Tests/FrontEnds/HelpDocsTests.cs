@@ -229,7 +229,8 @@ public partial class HelpDocsTests
         return examples;
     }
 
-    private static List<string> CodeBlocks(IReadOnlyList<string> lines)
+    /// <summary>The text of every <c>```powershell</c> block of a markdown file's lines (ReadmeTests reads them too).</summary>
+    internal static List<string> CodeBlocks(IReadOnlyList<string> lines)
     {
         var blocks = new List<string>();
         for (var i = 0; i < lines.Count; i++)

@@ -86,23 +86,11 @@ public class ReadmeTests
 
     private static IEnumerable<ScriptBlockAst> PowerShellBlocks(IReadOnlyList<string> lines)
     {
-        for (var i = 0; i < lines.Count; i++)
+        foreach (var code in HelpDocsTests.CodeBlocks(lines))
         {
-            if (lines[i].TrimEnd() != "```powershell")
-            {
-                continue;
-            }
-
-            var end = i + 1;
-            while (end < lines.Count && lines[end].TrimEnd() != "```")
-            {
-                end++;
-            }
-
-            var ast = Parser.ParseInput(string.Join('\n', lines.Skip(i + 1).Take(end - i - 1)), out _, out var errors);
+            var ast = Parser.ParseInput(code, out _, out var errors);
             Assert.Empty(errors.Select(e => e.Message));
             yield return ast;
-            i = end;
         }
     }
 }
