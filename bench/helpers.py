@@ -239,6 +239,7 @@ CASES = [
     ("baseline", "`psql` `\\copy` same queries \\| `zstd -3 -T0`"),
     ("tool-small", "`tenantbackup backup` tenant 2 (10x smaller)"),
     ("baseline-small", "baseline for tenant 2"),
+    ("tool-encrypted", "`tenantbackup backup --key-file` tenant 1 (zstd -3, AES-256-GCM)"),
     ("tool-tiny", "diag: `tenantbackup backup` tenant 7 (tiny: fixed cost)"),
     ("baseline-tiny", "diag: baseline for tenant 7 (tiny)"),
     ("tool-none", "diag: `tenantbackup backup --compression none` tenant 1"),
@@ -363,6 +364,12 @@ def cmd_report(args):
       f"| {'flat' if flat else '**grows**'} |")
     w(f"| archive size vs `zstd -3` of the same bytes | {stats('tool', 'size')[0] / 1e6:.1f} MB vs {stats('baseline', 'size')[0] / 1e6:.1f} MB "
       f"({size_ratio:.3f}×; the archive adds tar headers, JSON entries and the manifest) | |")
+    if "tool-encrypted" in by_case:
+        enc = stats("tool-encrypted", "wall")[0]
+        cpu_enc = statistics.median([r["user"] + r["sys"] for r in by_case["tool-encrypted"]])
+        w(f"| (for the record) encryption at rest, `--key-file` / plain | wall {enc:.2f} s / {stats('tool', 'wall')[0]:.2f} s = "
+          f"**{enc / stats('tool', 'wall')[0]:.2f}**, client CPU {cpu_enc:.2f} s / {cpu_tool:.2f} s, "
+          f"peak RSS {stats('tool-encrypted', 'rss_kb')[0] / 1024:.0f} MB | |")
     if not goal_ratio:
         w("")
         w("The wall-time goal is missed; the split below and, where present, the analysis at the end of this page say why.")

@@ -18,6 +18,7 @@
 #                       in one REPEATABLE READ READ ONLY transaction with the tenant setting set, | zstd -3 -T0 > file
 #        tool-small     tenantbackup backup --tenant 2 (10x smaller): peak RSS must not grow with the tenant
 #        baseline-small the baseline for tenant 2
+#        tool-encrypted tenantbackup backup --tenant 1 --key-file KEY: the cost of encryption at rest (AES-256-GCM)
 #        tool-tiny      diagnosis: tenantbackup backup --tenant 7 (ROWS/2000 rows): the tool's fixed cost per run
 #        baseline-tiny  diagnosis: the baseline for tenant 7
 #        tool-none      diagnosis: --compression none
@@ -102,7 +103,9 @@ mkdir -p "$RUN/time" "$RUN/log" "$RUN/out" "$RUN/keep"
 RESULTS="$RUN/results.jsonl"
 PSQL_CONN=(-h 127.0.0.1 -p "$PORT" -U postgres -d "$DB")
 
-CASES=(tool baseline tool-small baseline-small)
+CASES=(tool baseline tool-small baseline-small tool-encrypted)
+# A fixed key file for tool-encrypted: 32 random bytes, base64, as `openssl rand -base64 32` writes it.
+head -c 32 /dev/urandom | base64 >"$RUN/bench.key"
 [ "$DIAG" = 1 ] && CASES+=(tool-tiny baseline-tiny tool-none psql-file psql-null tool-inline tool-nospin)
 [ "$CONTEXT" = 1 ] && CASES+=(pg_dump-Fc pg_dump-Fd-j2)
 
@@ -111,9 +114,10 @@ run_case() {
     local name=$1 rep=$2 tf="$RUN/time/$1.$2" out="" load
     load=$(cut -d' ' -f1 /proc/loadavg)
     case "$name" in
-        tool|tool-small|tool-tiny|tool-none|tool-inline|tool-nospin)
+        tool|tool-small|tool-tiny|tool-none|tool-inline|tool-nospin|tool-encrypted)
             local tenant=1 extra=() env=()
             [ "$name" = tool-small ] && tenant=2
+            [ "$name" = tool-encrypted ] && extra=(--key-file "$RUN/bench.key")
             [ "$name" = tool-tiny ] && tenant=7
             [ "$name" = tool-none ] && extra=(--compression none)
             [ "$name" = tool-inline ] && env=(DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1)
@@ -195,6 +199,7 @@ helpers verify --archive "$ARCHIVE" --schema "$RUN/schema.json" --tables-dir "$R
 # ---------------------------------------------------------------------------------------------------- report
 cat >"$RUN/commands.txt" <<EOF
 # tool (tenant 1; tool-small: --tenant 2; tool-tiny: --tenant 7; tool-none: add --compression none;
+#       tool-encrypted: add --key-file KEY;
 #       tool-inline: env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1; tool-nospin: env DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0)
 dotnet src/TenantBackup.Cli/bin/Release/net8.0/tenantbackup.dll backup --connection "\$CS" --tenant 1 --repository "\$REPO" --json
 # baseline (baseline-small, baseline-tiny: the same with baseline-small.sql, baseline-tiny.sql: tenants 2 and 7)
