@@ -35,6 +35,9 @@ public sealed class BackupEngine
         var compression = ChooseCompression(request);
         var repository = BackupRepository.Open(request.Repository, create: true);
         repository.Logger = _logger;
+
+        // An index that cannot be used would refuse the new entry at the end: refuse before the export, not after it.
+        _ = repository.ReadIndex();
         foreach (var stale in repository.RemoveStalePartials())
         {
             _logger.LogWarning("Removed {Path}, left by a backup that was killed before it finished", stale);
