@@ -180,11 +180,30 @@ internal sealed class ArchiveReader : IAsyncDisposable
 
     internal TenantBackupException Damaged(string what, Exception? inner = null)
     {
-        string detail = inner is null ? string.Empty : $" ({inner.Message.TrimEnd('.')})";
+        string detail = inner is null ? string.Empty : $" ({Reason(inner)})";
         return new TenantBackupException(
             ErrorCode.ArchiveCorrupt,
-            $"{_archiveName} is damaged: {what}{detail}. Verify it and use another backup or copy.",
+            $"{_archiveName}{DamagedPrefix}{what}{detail}{DamagedAdvice}",
             _archiveName,
             inner);
+    }
+
+    private const string DamagedPrefix = " is damaged: ";
+    private const string DamagedAdvice = ". Verify it and use another backup or copy.";
+
+    // A layer below (decryption, decompression) may have said "<archive> is damaged: ..." already: keep only its reason,
+    // so the message does not say it twice.
+    private string Reason(Exception inner)
+    {
+        string message = inner.Message;
+        string prefix = _archiveName + DamagedPrefix;
+        if (inner is TenantBackupException { Code: ErrorCode.ArchiveCorrupt }
+            && message.StartsWith(prefix, StringComparison.Ordinal)
+            && message.EndsWith(DamagedAdvice, StringComparison.Ordinal))
+        {
+            return message[prefix.Length..^DamagedAdvice.Length];
+        }
+
+        return message.TrimEnd('.');
     }
 }

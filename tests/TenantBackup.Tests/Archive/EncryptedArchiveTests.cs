@@ -135,6 +135,9 @@ public class EncryptedArchiveTests
         Assert.Contains(result.Problems, p => p.Code == ErrorCode.ArchiveCorrupt);
         Assert.DoesNotContain(result.Problems, p => p.Code == ErrorCode.ChecksumMismatch);
         Assert.False(result.IsValid);
+
+        // Each problem says once that the archive is damaged, though the layers below the tar reader noticed first.
+        Assert.All(result.Problems, p => Assert.True(p.Message.Split(" is damaged: ").Length <= 2, p.Message));
     }
 
     private static byte[] Tamper(byte[] bytes, string change, int frames)
