@@ -87,7 +87,7 @@ internal sealed partial class FilesRestore
     }
 
     /// <summary><c>committed</c>, <c>aborted</c>, <c>in progress</c>, or null when the server does not know the transaction.</summary>
-    private static async Task<string?> StatusAsync(
+    public static async Task<string?> StatusAsync(
         Npgsql.NpgsqlConnection connection, long transaction, CancellationToken cancellationToken)
     {
         try

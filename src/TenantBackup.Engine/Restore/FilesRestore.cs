@@ -64,6 +64,7 @@ internal sealed partial class FilesRestore : IDisposable
         Swapped,
         Completed,
         RolledBack,
+        Journaled,
         Failed,
         Disposed,
     }
