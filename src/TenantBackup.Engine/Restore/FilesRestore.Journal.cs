@@ -5,7 +5,8 @@ using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Restore;
 
-// The swap journal: what a restore killed between the swap and COMMIT (kill -9, power loss) leaves for the next one.
+// The swap journal: what a restore killed between the swap and COMMIT (kill -9, power loss), or one whose COMMIT got no
+// answer, leaves for the next one.
 internal sealed partial class FilesRestore
 {
     private const string JournalSuffix = ".swap";
@@ -79,7 +80,7 @@ internal sealed partial class FilesRestore
 
                 File.Delete(path);
                 logger.LogWarning(
-                    "A restore into {Destination} was killed during its swap; its transaction {Transaction} was {Status}, so the folder "
+                    "A restore into {Destination} did not finish its swap (killed, or its COMMIT got no answer); its transaction {Transaction} was {Status}, so the folder "
                     + "now holds {Files} files",
                     destination, journal.Transaction, status, status == "committed" ? "the restored" : "its earlier");
             }

@@ -116,7 +116,10 @@ public sealed partial class RestoreEngine
         }
         catch (Exception e) when (e is TenantBackupException or NpgsqlException or OperationCanceledException)
         {
-            return (null, e is OperationCanceledException ? $"no answer within {SettleTimeout.TotalSeconds:0} s" : e.Message.TrimEnd('.'));
+            // The cause, not the wrapper's advice: that speaks of a whole run ("nothing was kept"), not of this question.
+            return (null, e is OperationCanceledException
+                ? $"no answer within {SettleTimeout.TotalSeconds:0} s"
+                : (e.InnerException ?? e).Message.TrimEnd('.'));
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using TenantBackup.Engine.Backup;
+using TenantBackup.Engine.Restore;
 using TenantBackup.Tests.FrontEnds;
 using TenantBackup.Tests.Infrastructure;
 using Xunit;
@@ -67,6 +68,47 @@ public sealed class CommitAnswerLostTests(PostgresFixture fixture)
         await AssertNoTenantBackupSessionAsync(fixture, scene.Database);
     }
 
+    [Fact]
+    public async Task Server_unreachable_after_the_cut_leaves_the_swap_journaled_and_the_next_restore_settles_it()
+    {
+        await using var scene = await Scene.CreateAsync(fixture);
+
+        var result = await scene.RestoreAsync(proxy =>
+        {
+            proxy.RefuseNew();
+            proxy.CutAll();
+        });
+
+        Assert.True(result.ExitCode == 1, result.Describe());
+        Assert.True(result.Stderr.Contains("tenantbackup: error ConnectionFailed:", StringComparison.Ordinal), result.Describe());
+        Assert.True(result.Stderr.Contains("could not reach the server to ask whether it committed", StringComparison.Ordinal), result.Describe());
+        Assert.True(result.Stderr.Contains("is settled by the next restore of this tenant", StringComparison.Ordinal), result.Describe());
+
+        // The server rolled back (COMMIT never reached it), but the restore could not learn that: the swap stays as it was
+        // at COMMIT, journaled, with the old folder whole beside it, and the safety backup is kept.
+        var after = await TableDump.SnapshotAsync(scene.Connection);
+        Assert.True(TableDump.Fingerprint(scene.BeforeRows) == TableDump.Fingerprint(after), TableDump.DescribeDifferences(scene.BeforeRows, after));
+        Assert.Equal(scene.RestoredFiles, RestoreKillTests.ReadFiles(scene.Files));
+        var journal = Assert.Single(scene.Leftovers(), p => p.EndsWith(".swap", StringComparison.Ordinal));
+        Assert.True(result.Stderr.Contains(journal, StringComparison.Ordinal), result.Describe());
+        var old = Assert.Single(scene.Leftovers(), p => p.Contains(".pre-restore-", StringComparison.Ordinal));
+        Assert.Equal(scene.BeforeFiles, RestoreKillTests.ReadFiles(old));
+        Assert.Equal(2, IndexEntries(scene.Repository).Count);
+        await AssertNoTenantBackupSessionAsync(fixture, scene.Database);
+
+        // The journal names the server by the address the restore used, so the next restore comes the same way.
+        scene.Proxy.AcceptNew();
+        var log = new WarningLog();
+        await new RestoreEngine(log).RestoreAsync(
+            new() { ConnectionString = scene.ViaProxy, BackupId = scene.BackupId, Repository = scene.Repository },
+            null,
+            CancellationToken.None);
+        Assert.True(log.Has("did not finish its swap"), log.ToString());
+        Assert.Equal(scene.RestoredRows, await TableDump.FingerprintAsync(scene.Connection));
+        Assert.Equal(scene.RestoredFiles, RestoreKillTests.ReadFiles(scene.Files));
+        Assert.Empty(scene.Leftovers());
+    }
+
     /// <summary>Tenant 2 backed up with its files, then changed (rows and files), with a proxy in front of the server.</summary>
     private sealed class Scene : IAsyncDisposable
     {
@@ -85,6 +127,11 @@ public sealed class CommitAnswerLostTests(PostgresFixture fixture)
         public NpgsqlConnection Connection { get; private set; } = null!;
 
         public string BackupId { get; private set; } = "";
+
+        public TcpProxy Proxy => _proxy!;
+
+        public string ViaProxy =>
+            new NpgsqlConnectionStringBuilder(_fixture.ConnectionStringFor(Database)) { Host = "127.0.0.1", Port = Proxy.Port }.ConnectionString;
 
         public string RestoredRows { get; private set; } = "";
 
@@ -121,11 +168,10 @@ public sealed class CommitAnswerLostTests(PostgresFixture fixture)
         /// <summary>Restores through the proxy, doing <paramref name="fault"/> to it while the CLI waits with COMMIT next.</summary>
         public async Task<EndToEnd.CliResult> RestoreAsync(Action<TcpProxy> fault)
         {
-            var viaProxy = new NpgsqlConnectionStringBuilder(_fixture.ConnectionStringFor(Database)) { Host = "127.0.0.1", Port = _proxy!.Port };
             using var paused = await PausedCli.StartAsync(
-                ["restore", BackupId, "--connection", viaProxy.ConnectionString, "--repository", Repository, "--yes", "--json"],
+                ["restore", BackupId, "--connection", ViaProxy, "--repository", Repository, "--yes", "--json"],
                 "restore.swapped");
-            fault(_proxy);
+            fault(Proxy);
             return await paused.ResumeAsync();
         }
 

@@ -15,6 +15,7 @@ internal sealed class TcpProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Pair> _pairs = [];
     private readonly Task _accepting;
+    private volatile bool _refusing;
 
     private TcpProxy(string host, int port)
     {
@@ -37,6 +38,12 @@ internal sealed class TcpProxy : IAsyncDisposable
             pair.Close();
         }
     }
+
+    /// <summary>Closes each new connection at once, so the server looks unreachable, until <see cref="AcceptNew"/>.</summary>
+    public void RefuseNew() => _refusing = true;
+
+    /// <summary>Forwards new connections again.</summary>
+    public void AcceptNew() => _refusing = false;
 
     /// <summary>
     /// The connections open now forward what the client sends, but the server's next answer is dropped and the connection
@@ -80,6 +87,12 @@ internal sealed class TcpProxy : IAsyncDisposable
         while (!_stop.IsCancellationRequested)
         {
             var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            if (_refusing)
+            {
+                client.Dispose();
+                continue;
+            }
+
             var server = new TcpClient();
             try
             {
