@@ -80,8 +80,8 @@ internal sealed partial class FilesRestore
 
                 File.Delete(path);
                 logger.LogWarning(
-                    "A restore into {Destination} did not finish its swap (killed, or its COMMIT got no answer); its transaction {Transaction} was {Status}, so the folder "
-                    + "now holds {Files} files",
+                    "A restore into {Destination} did not finish its swap (killed, or its COMMIT got no answer); its transaction "
+                    + "{Transaction} was {Status}, so the folder now holds {Files} files",
                     destination, journal.Transaction, status, status == "committed" ? "the restored" : "its earlier");
             }
         }

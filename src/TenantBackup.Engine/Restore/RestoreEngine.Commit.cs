@@ -50,8 +50,9 @@ public sealed partial class RestoreEngine
                 // restore again, or to undo a restore that is whole. The safety backup stays, as after any restore.
                 _logger.LogWarning(
                     "The answer to the restore's COMMIT was lost ({Message}), but the server committed it: the tenant is restored "
-                    + "(rows and files)",
-                    e.Message);
+                    + "({Restored})",
+                    e.Message,
+                    files is null ? "rows" : "rows and files");
                 WarnUnsettled(unsettled);
                 return;
             }
@@ -162,14 +163,14 @@ public sealed partial class RestoreEngine
         List<string> unsettled,
         string? safetyId)
     {
-        var journals = string.Join(", ", unsettled);
+        var settledLater = $"the swap journal {string.Join(", ", unsettled)} is settled by the next restore of this tenant "
+            + "(or by hand: docs/reliability.md).";
         var known = status == "aborted"
-            ? unsettled.Count == 0
-                ? "asked on a new connection, the server rolled it back: rows and files are as before. Nothing was kept; run the restore again."
-                : $"asked on a new connection, the server rolled it back: the rows are as before, but the tenant files could not all be put back: the swap "
-                    + $"journal {journals} is settled by the next restore of this tenant (or by hand: docs/reliability.md)."
+            ? "asked on a new connection, the server rolled it back: " + (unsettled.Count == 0
+                ? "rows and files are as before. Nothing was kept; run the restore again."
+                : "the rows are as before, but the tenant files could not all be put back: " + settledLater)
             : $"could not reach the server to ask whether it committed ({reason}): " + (unsettled.Count > 0
-                ? $"the swap journal {journals} is settled by the next restore of this tenant (or by hand: docs/reliability.md)."
+                ? settledLater
                 : $"SELECT txid_status({transaction}) tells whether the tenant's rows were restored.");
         var safety = safetyId is null ? "" : $" Backup {safetyId} holds the tenant as it was before.";
         return new TenantBackupException(

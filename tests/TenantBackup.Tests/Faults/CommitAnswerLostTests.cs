@@ -32,8 +32,7 @@ public sealed class CommitAnswerLostTests(PostgresFixture fixture)
         Assert.True(result.Stderr.Contains("tenantbackup: error ConnectionFailed:", StringComparison.Ordinal), result.Describe());
         Assert.True(
             result.Stderr.Contains("the server rolled it back: rows and files are as before", StringComparison.Ordinal), result.Describe());
-        var after = await TableDump.SnapshotAsync(scene.Connection);
-        Assert.True(TableDump.Fingerprint(scene.BeforeRows) == TableDump.Fingerprint(after), TableDump.DescribeDifferences(scene.BeforeRows, after));
+        await scene.AssertRowsAsBeforeAsync();
         Assert.Equal(scene.BeforeFiles, RestoreKillTests.ReadFiles(scene.Files));
         Assert.Empty(scene.Leftovers());
 
@@ -63,7 +62,8 @@ public sealed class CommitAnswerLostTests(PostgresFixture fixture)
         // A restore like any other: its safety backup is kept and the restore is in the backup's history.
         Assert.Equal([scene.BackupId, safetyId], IndexEntries(scene.Repository).Select(e => e.Id).Order(StringComparer.Ordinal));
         using var index = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(scene.Repository, "backups.json")));
-        var entry = index.RootElement.GetProperty("backups").EnumerateArray().Single(e => e.GetProperty("id").GetString() == scene.BackupId);
+        var entry = index.RootElement.GetProperty("backups").EnumerateArray()
+            .Single(e => e.GetProperty("id").GetString() == scene.BackupId);
         Assert.Equal(safetyId, Assert.Single(entry.GetProperty("restores").EnumerateArray()).GetProperty("preRestoreBackupId").GetString());
         await AssertNoTenantBackupSessionAsync(fixture, scene.Database);
     }
@@ -81,13 +81,13 @@ public sealed class CommitAnswerLostTests(PostgresFixture fixture)
 
         Assert.True(result.ExitCode == 1, result.Describe());
         Assert.True(result.Stderr.Contains("tenantbackup: error ConnectionFailed:", StringComparison.Ordinal), result.Describe());
-        Assert.True(result.Stderr.Contains("could not reach the server to ask whether it committed", StringComparison.Ordinal), result.Describe());
+        Assert.True(
+            result.Stderr.Contains("could not reach the server to ask whether it committed", StringComparison.Ordinal), result.Describe());
         Assert.True(result.Stderr.Contains("is settled by the next restore of this tenant", StringComparison.Ordinal), result.Describe());
 
         // The server rolled back (COMMIT never reached it), but the restore could not learn that: the swap stays as it was
         // at COMMIT, journaled, with the old folder whole beside it, and the safety backup is kept.
-        var after = await TableDump.SnapshotAsync(scene.Connection);
-        Assert.True(TableDump.Fingerprint(scene.BeforeRows) == TableDump.Fingerprint(after), TableDump.DescribeDifferences(scene.BeforeRows, after));
+        await scene.AssertRowsAsBeforeAsync();
         Assert.Equal(scene.RestoredFiles, RestoreKillTests.ReadFiles(scene.Files));
         var journal = Assert.Single(scene.Leftovers(), p => p.EndsWith(".swap", StringComparison.Ordinal));
         Assert.True(result.Stderr.Contains(journal, StringComparison.Ordinal), result.Describe());
@@ -131,13 +131,15 @@ public sealed class CommitAnswerLostTests(PostgresFixture fixture)
         public TcpProxy Proxy => _proxy!;
 
         public string ViaProxy =>
-            new NpgsqlConnectionStringBuilder(_fixture.ConnectionStringFor(Database)) { Host = "127.0.0.1", Port = Proxy.Port }.ConnectionString;
+            new NpgsqlConnectionStringBuilder(_fixture.ConnectionStringFor(Database)) { Host = "127.0.0.1", Port = Proxy.Port }
+                .ConnectionString;
 
         public string RestoredRows { get; private set; } = "";
 
         public SortedDictionary<string, string>? RestoredFiles { get; private set; }
 
-        public IReadOnlyDictionary<string, IReadOnlyList<string>> BeforeRows { get; private set; } = new Dictionary<string, IReadOnlyList<string>>();
+        public IReadOnlyDictionary<string, IReadOnlyList<string>> BeforeRows { get; private set; } =
+            new Dictionary<string, IReadOnlyList<string>>();
 
         public SortedDictionary<string, string>? BeforeFiles { get; private set; }
 
@@ -149,7 +151,13 @@ public sealed class CommitAnswerLostTests(PostgresFixture fixture)
             scene.Database = await fixture.CreateTenantDatabaseAsync();
             scene.Connection = await fixture.OpenConnectionAsync(scene.Database);
             var backup = await new BackupEngine().BackupAsync(
-                new() { ConnectionString = fixture.ConnectionStringFor(scene.Database), Tenant = "2", Repository = scene.Repository, IncludePaths = [scene.Files] },
+                new()
+                {
+                    ConnectionString = fixture.ConnectionStringFor(scene.Database),
+                    Tenant = "2",
+                    Repository = scene.Repository,
+                    IncludePaths = [scene.Files],
+                },
                 null,
                 CancellationToken.None);
             scene.BackupId = backup.Id;
@@ -175,9 +183,18 @@ public sealed class CommitAnswerLostTests(PostgresFixture fixture)
             return await paused.ResumeAsync();
         }
 
+        /// <summary>Every row of every table (all tenants) as before the restore.</summary>
+        public async Task AssertRowsAsBeforeAsync()
+        {
+            var after = await TableDump.SnapshotAsync(Connection);
+            Assert.True(
+                TableDump.Fingerprint(BeforeRows) == TableDump.Fingerprint(after), TableDump.DescribeDifferences(BeforeRows, after));
+        }
+
         /// <summary>Anything beside the tenant folder: a staging or <c>.pre-restore-*</c> folder, or a swap journal.</summary>
         public IEnumerable<string> Leftovers() =>
-            Directory.GetFileSystemEntries(_folder.Path).Where(p => Path.GetFileName(p).StartsWith("tenant-2-files.", StringComparison.Ordinal));
+            Directory.GetFileSystemEntries(_folder.Path)
+                .Where(p => Path.GetFileName(p).StartsWith("tenant-2-files.", StringComparison.Ordinal));
 
         public async ValueTask DisposeAsync()
         {
