@@ -5,7 +5,8 @@ using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Restore;
 
-// The swap journal: what a restore killed between the swap and COMMIT (kill -9, power loss) leaves for the next one.
+// The swap journal: what a restore killed between the swap and COMMIT (kill -9, power loss), or one whose COMMIT got no
+// answer, leaves for the next one.
 internal sealed partial class FilesRestore
 {
     private const string JournalSuffix = ".swap";
@@ -79,15 +80,15 @@ internal sealed partial class FilesRestore
 
                 File.Delete(path);
                 logger.LogWarning(
-                    "A restore into {Destination} was killed during its swap; its transaction {Transaction} was {Status}, so the folder "
-                    + "now holds {Files} files",
+                    "A restore into {Destination} did not finish its swap (killed, or its COMMIT got no answer); its transaction "
+                    + "{Transaction} was {Status}, so the folder now holds {Files} files",
                     destination, journal.Transaction, status, status == "committed" ? "the restored" : "its earlier");
             }
         }
     }
 
     /// <summary><c>committed</c>, <c>aborted</c>, <c>in progress</c>, or null when the server does not know the transaction.</summary>
-    private static async Task<string?> StatusAsync(
+    public static async Task<string?> StatusAsync(
         Npgsql.NpgsqlConnection connection, long transaction, CancellationToken cancellationToken)
     {
         try

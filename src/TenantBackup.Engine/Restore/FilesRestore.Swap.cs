@@ -128,6 +128,19 @@ internal sealed partial class FilesRestore
         DeleteJournals();
     }
 
+    /// <summary>
+    /// COMMIT got no answer, so whether the swap must stay is the server's to say: leaves the swapped folders, their old
+    /// ones and the journals as they are, for <see cref="RecoverAsync"/> to settle once the transaction's fate is known.
+    /// Dispose then touches nothing: the staged folders are live, and the journals are the only record of how to undo.
+    /// </summary>
+    /// <returns>The journals' paths.</returns>
+    public IReadOnlyList<string> HandOverToJournal()
+    {
+        CheckState(State.Swapped);
+        _state = State.Journaled;
+        return _slots.Where(s => s.Journal is not null).Select(s => s.Journal!).ToList();
+    }
+
     /// <summary>Not completed: rolls back (if swapped) and deletes the staging folders. Never throws.</summary>
     public void Dispose()
     {
@@ -145,7 +158,7 @@ internal sealed partial class FilesRestore
             }
         }
 
-        if (_state != State.Completed)
+        if (_state is not (State.Completed or State.Journaled))
         {
             RemoveStaging();
             RemoveCreatedFolders();

@@ -9,7 +9,8 @@ namespace TenantBackup.Engine.Restore;
 /// or not at all. Each folder is extracted into a staging folder beside it, <c>&lt;dest&gt;.restore-&lt;id8&gt;</c> (same
 /// parent, so the swap is a rename on one file system); just before COMMIT <see cref="SwapIn(SwapTransaction?)"/> renames the live
 /// folder to <c>&lt;dest&gt;.pre-restore-&lt;yyyyMMddTHHmmssZ&gt;</c> and the staged one into place; <see cref="RollBack"/>
-/// undoes that when COMMIT fails, and <see cref="Complete"/> drops the old folders once it succeeded.
+/// undoes that when COMMIT fails, and <see cref="Complete"/> drops the old folders once it succeeded. When COMMIT got no
+/// answer, <see cref="HandOverToJournal"/> leaves the swap for the server's answer to settle.
 /// </summary>
 /// <remarks>
 /// A staging or pre-restore folder left behind by a restore that was killed is neither reused nor removed: it may
@@ -64,6 +65,7 @@ internal sealed partial class FilesRestore : IDisposable
         Swapped,
         Completed,
         RolledBack,
+        Journaled,
         Failed,
         Disposed,
     }

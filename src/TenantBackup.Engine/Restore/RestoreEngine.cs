@@ -195,7 +195,8 @@ public sealed partial class RestoreEngine
     /// <summary>
     /// Checks and stages everything first; then, with every precondition met, takes the safety backup (under the
     /// tenant's exclusive lock, so no other TenantBackup operation changes the tenant in between), writes, and commits.
-    /// A failure before COMMIT rolls back the rows and the files and removes the safety backup again.
+    /// A failure before COMMIT rolls back the rows and the files and removes the safety backup again; for a failure of
+    /// COMMIT itself see <see cref="CommitAsync"/>.
     /// </summary>
     private async Task<RestoreResult> RestoreInTransactionAsync(
         NpgsqlConnection connection, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
@@ -219,16 +220,16 @@ public sealed partial class RestoreEngine
             var safety = context.Request.NoPreBackup
                 ? null
                 : await SafetyBackupAsync(context, progress, cancellationToken).ConfigureAwait(false);
+            long transaction;
             try
             {
                 await session.WriteAsync(progress, moveSequences: !context.Rehearsal, cancellationToken).ConfigureAwait(false);
                 PausePoints.Reach("restore.written");
                 progress?.Report(new ProgressEvent("commit", null, session.Tables.Count, session.Tables.Count, 0, 0));
-                if (files is not null)
-                {
-                    var transaction = await session.TransactionIdAsync(cancellationToken).ConfigureAwait(false);
-                    files.SwapIn(new FilesRestore.SwapTransaction(transaction, context.Database));
-                }
+
+                // Named in the swap journal, and asked about if COMMIT's answer is lost.
+                transaction = context.Rehearsal ? 0 : await session.TransactionIdAsync(cancellationToken).ConfigureAwait(false);
+                files?.SwapIn(new FilesRestore.SwapTransaction(transaction, context.Database));
 
                 PausePoints.Reach("restore.swapped");
             }
@@ -246,7 +247,7 @@ public sealed partial class RestoreEngine
             if (!context.Rehearsal)
             {
                 // A rehearsal ends here: disposing the session rolls every change back.
-                await CommitAsync(session, files, context, safety?.Id, cancellationToken).ConfigureAwait(false);
+                await CommitAsync(session, files, context, transaction, safety?.Id, cancellationToken).ConfigureAwait(false);
             }
 
             var tables = session.Tables.Select(t => t.ToResult()).ToList();
@@ -312,49 +313,6 @@ public sealed partial class RestoreEngine
         {
             throw new TenantBackupException(
                 ErrorCode.ScopeError, string.Join(" ", missing) + " Nothing was changed.", context.TargetTenant);
-        }
-    }
-
-    /// <summary>
-    /// Commits, with the files already swapped in. If COMMIT fails the files go back; unless the server answered with an
-    /// error, it may still have committed before the connection broke, so the safety backup stays and the error says so.
-    /// </summary>
-    private async Task CommitAsync(
-        RestoreSession session, FilesRestore? files, Context context, string? safetyId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await session.CommitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException e)
-        {
-            // The server answered COMMIT with an error (a deferred constraint, or a session terminated while it waited):
-            // then it rolled back for certain, so the restore undoes all of its traces as any failure before COMMIT does.
-            files?.RollBack();
-            if (safetyId is not null)
-            {
-                await RemoveBackupAsync(context.Source.OpenRepository(), safetyId).ConfigureAwait(false);
-            }
-
-            throw PostgresErrors.Map(e, context.Database);
-        }
-        catch (Exception e) when (e is NpgsqlException or IOException or OperationCanceledException)
-        {
-            files?.RollBack();
-            throw new TenantBackupException(
-                ErrorCode.ConnectionFailed,
-                $"The restore's COMMIT failed ({e.Message}); if the connection broke, whether the server committed is unknown. " +
-                "Check the tenant's rows; the tenant files were put back as they were" +
-                $"{(safetyId is null ? "" : $", and backup {safetyId} holds the tenant as it was before")}.",
-                context.Database,
-                e);
-        }
-
-        PausePoints.Reach("restore.committed");
-        files?.Complete();
-        foreach (var folder in files?.LeftoverFolders ?? [])
-        {
-            _logger.LogWarning("The restore committed, but the replaced folder {Folder} could not be removed; delete it by hand", folder);
         }
     }
 

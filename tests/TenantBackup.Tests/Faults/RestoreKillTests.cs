@@ -109,7 +109,7 @@ public sealed class RestoreKillTests(PostgresFixture fixture)
         Assert.Equal(backup.Id, result.BackupId);
         Assert.Equal(point.StartsWith("index.", StringComparison.Ordinal), heldIndexLock);
         Assert.Equal(heldIndexLock, log.Has("Took over the repository index lock"));
-        Assert.Equal(journaled, log.Has("was killed during its swap"));
+        Assert.Equal(journaled, log.Has("did not finish its swap"));
         Assert.Equal(point is "restore.swapping" or "restore.swapped" or "restore.committed", journaled);
         Assert.Equal(restoredRows, await TableDump.FingerprintAsync(connection));
         AssertFiles(restoredFiles, files, point);
