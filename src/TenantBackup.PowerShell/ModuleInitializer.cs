@@ -16,18 +16,38 @@ namespace TenantBackup.PowerShell;
 /// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
+    // Runspaces of one process share the load contexts and the accelerator table: the last one to remove the module
+    // takes them away, not the first (Import-Module -Force removes the module before it imports it again).
+    private static readonly object _gate = new();
+    private static int _imports;
+
     /// <summary>Lets the default load context find the engine through the module's own one; names the engine's types.</summary>
     public void OnImport()
     {
-        EngineLoadContext.Attach(AssemblyLoadContext.Default);
-        EngineTypeNames.Register(EngineAssembly());
+        lock (_gate)
+        {
+            _imports++;
+            EngineLoadContext.Attach(AssemblyLoadContext.Default);
+            EngineTypeNames.Register(EngineAssembly());
+        }
     }
 
-    /// <summary>Stops answering for the engine; what was already loaded stays (a load context here cannot be unloaded).</summary>
+    /// <summary>
+    /// Once no runspace has the module any more, stops answering for the engine and removes its type names; what was already
+    /// loaded stays (a load context here cannot be unloaded).
+    /// </summary>
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
-        EngineTypeNames.Unregister(EngineAssembly());
-        EngineLoadContext.Detach(AssemblyLoadContext.Default);
+        lock (_gate)
+        {
+            if (_imports > 0 && --_imports > 0)
+            {
+                return;
+            }
+
+            EngineTypeNames.Unregister(EngineAssembly());
+            EngineLoadContext.Detach(AssemblyLoadContext.Default);
+        }
     }
 
     // Its own method: binding the engine type while OnImport is compiled would come before the handler is there.

@@ -148,7 +148,7 @@ public class ModuleLoadContextTests
     }
 
     [Fact]
-    public void ImportNamesTheEngineTypesForPowerShellTypeLiteralsAndRemoveTakesTheNamesAway()
+    public void ImportNamesTheEngineTypesForPowerShellTypeLiteralsAndTheLastRemoveTakesTheNamesAway()
     {
         // PowerShell looks for [TenantBackup.Engine.RestoreMode] in the default context only, and the engine is not there.
         // The stand-in host has its own System.Management.Automation, so its accelerator table is not this process's.
@@ -164,16 +164,24 @@ public class ModuleLoadContextTests
         Assert.NotSame(typeof(System.Management.Automation.PSObject).Assembly, accelerators.Assembly);
         var initializer = Activator.CreateInstance(cmdlets.GetType("TenantBackup.PowerShell.ModuleInitializer", throwOnError: true)!)!;
 
-        initializer.GetType().GetMethod(nameof(ModuleInitializer.OnImport))!.Invoke(initializer, null);
+        var import = initializer.GetType().GetMethod(nameof(ModuleInitializer.OnImport))!;
+        var remove = initializer.GetType().GetMethod(nameof(ModuleInitializer.OnRemove))!;
+
+        // Two runspaces import the module; the first to remove it must leave the other's type names in place.
+        import.Invoke(initializer, null);
+        import.Invoke(initializer, null);
         try
         {
             var restoreMode = Accelerators(accelerators)["TenantBackup.Engine.RestoreMode"];
             Assert.Equal("TenantBackup", AssemblyLoadContext.GetLoadContext(restoreMode.Assembly)!.Name);
             Assert.Contains("TenantBackup.Engine.BackupInfo", Accelerators(accelerators).Keys);
+
+            remove.Invoke(initializer, [null]);
+            Assert.Contains("TenantBackup.Engine.RestoreMode", Accelerators(accelerators).Keys);
         }
         finally
         {
-            initializer.GetType().GetMethod(nameof(ModuleInitializer.OnRemove))!.Invoke(initializer, [null]);
+            remove.Invoke(initializer, [null]);
         }
 
         Assert.DoesNotContain("TenantBackup.Engine.RestoreMode", Accelerators(accelerators).Keys);
