@@ -155,4 +155,23 @@ public class ArchiveReaderTests
 
             await reader.ReadToEndAsync(default);
         });
+    [Fact]
+    public void A_null_reference_in_our_own_code_is_a_bug_not_damage()
+    {
+        // Only faults thrown inside the tar and gzip readers count as damage; ours must surface as the bugs they are.
+        Exception ours;
+        try
+        {
+            _ = ((string)null!).Length;
+            throw new InvalidOperationException("nothing was thrown");
+        }
+        catch (NullReferenceException e)
+        {
+            ours = e;
+        }
+
+        Assert.False(ArchiveReader.IsDamage(ours));
+        Assert.False(ArchiveReader.IsDamage(new NullReferenceException()));
+        Assert.True(ArchiveReader.IsDamage(new InvalidDataException()));
+    }
 }

@@ -216,7 +216,9 @@ public class TenantBackupCmdletTests
         var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var ps = Session(async (_, _, token) =>
         {
-            using var registration = token.Register(() => cancelled.TrySetResult());
+            // Not disposed here: cancelling may resume this method (the Delay's callback runs first) and a disposed
+            // registration would then never run.
+            token.Register(() => cancelled.TrySetResult());
             started.SetResult();
             await Task.Delay(Timeout.Infinite, token);
             return Result;

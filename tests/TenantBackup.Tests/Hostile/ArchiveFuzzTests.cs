@@ -74,6 +74,50 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
         Assert.True(largest < CaseAllocationLimit, $"One verification allocated {largest} bytes.");
     }
 
+    /// <summary>
+    /// Random flips rarely land in the JSON entries, where a flipped bit can rename a field or change a value and still be
+    /// valid JSON; this walks every byte of them with the flips that keep text readable (letter case, one value bit).
+    /// </summary>
+    [Fact]
+    public async Task Every_byte_of_the_json_entries_flipped_verifies_as_corrupt_or_valid_and_nothing_else()
+    {
+        await using var tenant = await SmallTenant.CreateAsync(fixture);
+        SeedArchive seed = await tenant.SeedAsync(Compression.None);
+        string work = tenant.Folder("tb-fuzz-json-", inMemory: true);
+        var tally = new FuzzTally();
+        RawTar tar = RawTar.Parse(seed.Tar);
+        int index = 0;
+        foreach (var (entry, at) in tar.Entries.Select((e, i) => (e, i)).Where(x => x.e.Name.EndsWith(".json", StringComparison.Ordinal)))
+        {
+            int dataStart = entry.HeaderOffset + RawTar.Block;
+            int dataLength = (int)JsonLength(entry);
+            foreach (byte bit in (byte[])[0x01, 0x20])
+            {
+                for (int offset = dataStart; offset < dataStart + dataLength; offset++)
+                {
+                    byte[] bytes = (byte[])entry.Bytes.Clone();
+                    bytes[offset] ^= bit;
+                    var entries = tar.Entries.ToList();
+                    entries[at] = entry with { Bytes = bytes };
+                    byte[] file = [.. entries.SelectMany(e => e.Bytes), .. tar.Tail];
+                    var mutant = new Mutant($"bit 0x{bit:x2} flipped in {entry.Name}", ArchiveMutator.PlainLayer, file);
+                    string path = await PlantAsync(work, seed, file);
+                    if (await VerifyOutcomeAsync(path, work, mutant, index++, tally) is { } outcome)
+                    {
+                        tally.Add(mutant.Label, outcome);
+                    }
+                }
+            }
+        }
+
+        output.WriteLine(tally.Describe());
+        Assert.True(tally.Unexpected.Count == 0, tally.Describe());
+        Assert.True(tally.Count(Corrupt) > 0, tally.Describe());
+    }
+
+    private static long JsonLength(RawTar.Entry entry)
+        => Convert.ToInt64(System.Text.Encoding.ASCII.GetString(entry.Bytes, entry.HeaderOffset + 124, 11).Trim('\0', ' '), 8);
+
     [Fact]
     public async Task A_sample_of_mutated_archives_is_refused_by_restore_or_restores_identically_and_the_database_never_changes()
     {
@@ -110,7 +154,7 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
             }
             catch (Exception e) when (e is not Xunit.Sdk.XunitException)
             {
-                tally.Fail(mutant.Label, i, $"{e.GetType().Name}: {e.Message}");
+                tally.Fail(mutant.Label, i, e.ToString());
             }
 
             Assert.True(fingerprint == await tenant.FingerprintAsync(), $"Case #{i} ({mutant.Label}) changed the database.");
@@ -195,7 +239,7 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
         }
         catch (Exception e)
         {
-            tally.Fail(mutant.Label, index, $"{e.GetType().Name}: {e.Message}");
+            tally.Fail(mutant.Label, index, e.ToString());
             return null;
         }
 
