@@ -17,7 +17,7 @@
         PSData = @{
             ProjectUri   = 'https://github.com/TenantBackup/TenantBackup'
             Tags         = @('PostgreSQL', 'Backup', 'MultiTenant', 'Tenant', 'Npgsql', 'Linux', 'Windows', 'MacOS')
-            ReleaseNotes = 'Preview: New-TenantBackup, Get-TenantBackup, Restore-TenantBackup, Test-BackupIntegrity, Sync-BackupIndex and Remove-TenantBackup.'
+            ReleaseNotes = 'Preview: New-TenantBackup, Get-TenantBackup, Restore-TenantBackup, Test-BackupIntegrity, Sync-BackupIndex and Remove-TenantBackup, with encryption at rest (AES-256-GCM), help, tab completion and -LogPath; dependencies load in a private context.'
         }
     }
 }
