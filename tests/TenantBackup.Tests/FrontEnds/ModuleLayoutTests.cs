@@ -9,7 +9,7 @@ using Xunit;
 namespace TenantBackup.Tests.FrontEnds;
 
 /// <summary>
-/// The module as Build.ps1 lays it out (module/files.txt → out/TenantBackup/&lt;version&gt;/), built here without pwsh
+/// The module as the Module target lays it out (module/files.txt → out/TenantBackup/&lt;version&gt;/), built here quickly
 /// from the cmdlet project's build output, and the manifest and format file checked against the assembly.
 /// </summary>
 public partial class ModuleLayoutTests
@@ -283,7 +283,7 @@ public partial class ModuleLayoutTests
                 throw new FileNotFoundException($"Module file '{entry}' is missing.", source);
             }
 
-            // publish/ entries keep their folder (en-US/); repository files go flat, as in Build.ps1.
+            // publish/ entries keep their folder (en-US/, dependencies/); repository files go flat, as the Module target does.
             var target = entry.StartsWith(PublishPrefix, StringComparison.Ordinal)
                 ? Path.Combine(moduleDir, entry[PublishPrefix.Length..])
                 : Path.Combine(moduleDir, Path.GetFileName(source));
@@ -304,7 +304,7 @@ public partial class ModuleLayoutTests
         return errors;
     }
 
-    // The same pattern Build.ps1 uses to stamp the version.
+    // The same pattern the Module target (build/Module.targets) uses to stamp the version.
     [GeneratedRegex(@"(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'")]
     private static partial Regex ModuleVersionLine();
 
