@@ -90,7 +90,7 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
         foreach (var (entry, at) in tar.Entries.Select((e, i) => (e, i)).Where(x => x.e.Name.EndsWith(".json", StringComparison.Ordinal)))
         {
             int dataStart = entry.HeaderOffset + RawTar.Block;
-            int dataLength = (int)JsonLength(entry);
+            int dataLength = (int)RawTar.DataSize(entry);
             foreach (byte bit in (byte[])[0x01, 0x20])
             {
                 for (int offset = dataStart; offset < dataStart + dataLength; offset++)
@@ -114,9 +114,6 @@ public sealed class ArchiveFuzzTests(PostgresFixture fixture, ITestOutputHelper 
         Assert.True(tally.Unexpected.Count == 0, tally.Describe());
         Assert.True(tally.Count(Corrupt) > 0, tally.Describe());
     }
-
-    private static long JsonLength(RawTar.Entry entry)
-        => Convert.ToInt64(System.Text.Encoding.ASCII.GetString(entry.Bytes, entry.HeaderOffset + 124, 11).Trim('\0', ' '), 8);
 
     [Fact]
     public async Task A_sample_of_mutated_archives_is_refused_by_restore_or_restores_identically_and_the_database_never_changes()

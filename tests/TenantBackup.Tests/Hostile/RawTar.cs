@@ -91,6 +91,9 @@ internal sealed class RawTar
         header[155] = (byte)' ';
     }
 
+    /// <summary>The size of <paramref name="entry"/>'s data, as its own header's size field declares it.</summary>
+    public static long DataSize(Entry entry) => ReadOctal(entry.Bytes.AsSpan(entry.HeaderOffset + 124, 12));
+
     private static long ReadOctal(ReadOnlySpan<byte> field)
     {
         long value = 0;
