@@ -3,7 +3,8 @@
 #
 #   ./demo.sh          build the CLI, start a throwaway PostgreSQL, create a demo database with 3 tenants,
 #                      back up tenant 2, list the repository, list the archive, check its checksum, restore it after
-#                      a mistake, clone it into tenant 9, clean up
+#                      a mistake, clone it into tenant 9, check the repository (verify with a rolled-back test
+#                      restore, sync after a lost file, a retention dry run), clean up
 #   ./demo.sh --keep   the same, but leave the server running and the files in place to look around
 #
 # Needs: the .NET SDK (dotnet), the PostgreSQL server programs (initdb, pg_ctl, psql), zstd and tar.
@@ -15,7 +16,7 @@ for argument in "$@"; do
     case "$argument" in
         --keep) keep=1 ;;
         -h | --help)
-            sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -291,8 +292,30 @@ echo "+ tenantbackup restore $archive --connection '$connection' --repository $r
 tenantbackup restore "$archive" --connection "$connection" --repository "$repository" --target-tenant 9 --yes
 counts
 
-step "tenantbackup list: the backup, its restores, and the safety backup"
+step "tenantbackup list: the backup and the restore's safety backup"
 tenantbackup list --repository "$repository"
+
+# --- check the repository --------------------------------------------------------------------------------------------
+
+step "tenantbackup verify --restore-test: every archive whole, and each would restore today (rolled back)"
+echo "+ tenantbackup verify --repository $repository --restore-test --connection '$connection'"
+tenantbackup verify --repository "$repository" --restore-test --connection "$connection"
+
+step "A lost file: the safety backup's archive is deleted behind the index's back"
+lost=$(find "$repository" -maxdepth 1 -name '*.tar.zst' ! -name "$(basename "$archive")" -print | head -n 1)
+[ -n "$lost" ] || fail "no safety backup archive in $repository"
+echo "+ rm $lost"
+rm "$lost"
+echo "+ tenantbackup sync --repository $repository    (exit code 3 while a discrepancy is left)"
+tenantbackup sync --repository "$repository" || echo "(exit code $?)"
+echo "+ tenantbackup sync --repository $repository --apply"
+tenantbackup sync --repository "$repository" --apply || echo "(exit code $?)"
+echo "+ tenantbackup sync --repository $repository"
+tenantbackup sync --repository "$repository"
+
+step "tenantbackup prune --dry-run: what a keep-last-1 policy would remove, and why"
+echo "+ tenantbackup prune --repository $repository --tenant 2 --keep-last 1 --dry-run"
+tenantbackup prune --repository "$repository" --tenant 2 --keep-last 1 --dry-run
 
 # --- where things are ------------------------------------------------------------------------------------------------
 

@@ -76,10 +76,11 @@ internal static class TextOutput
         }
 
         var repaired = found.Count(d => d.Applied);
+        var counted = string.Create(
+            CultureInfo.CurrentCulture, $"{found.Count:N0} {(found.Count == 1 ? "discrepancy" : "discrepancies")} in {repository}");
         text.Append(apply
-            ? string.Create(CultureInfo.CurrentCulture, $"{found.Count:N0} discrepancies in {repository}; {repaired:N0} repaired.")
-            : string.Create(
-                CultureInfo.CurrentCulture, $"{found.Count:N0} discrepancies in {repository}; run with --apply to repair the index."));
+            ? string.Create(CultureInfo.CurrentCulture, $"{counted}; {repaired:N0} repaired.")
+            : $"{counted}; run with --apply to repair the index.");
         return text.ToString();
     }
 

@@ -225,7 +225,9 @@ public sealed partial class RestoreEngine
             {
                 await session.WriteAsync(progress, moveSequences: !context.Rehearsal, cancellationToken).ConfigureAwait(false);
                 PausePoints.Reach("restore.written");
-                progress?.Report(new ProgressEvent("commit", null, session.Tables.Count, session.Tables.Count, 0, 0));
+                // A rehearsal (verify's test restore) never commits; saying so keeps its progress honest.
+                var ending = context.Rehearsal ? "rollback" : "commit";
+                progress?.Report(new ProgressEvent(ending, null, session.Tables.Count, session.Tables.Count, 0, 0));
 
                 // Named in the swap journal, and asked about if COMMIT's answer is lost.
                 transaction = context.Rehearsal ? 0 : await session.TransactionIdAsync(cancellationToken).ConfigureAwait(false);

@@ -77,11 +77,12 @@ public sealed class SyncBackupIndexTests : IDisposable
         Assert.True(dryExit == ExitCodes.Integrity, dryErr);
         Assert.Contains($"Missing backup {gone.Id} (tenant 7)", dryOut, StringComparison.Ordinal);
         Assert.Contains("would: mark it missing", dryOut, StringComparison.Ordinal);
-        Assert.Contains("run with --apply", dryOut, StringComparison.Ordinal);
+        Assert.EndsWith($"1 discrepancy in {_repo.Root}; run with --apply to repair the index.", dryOut.TrimEnd(), StringComparison.Ordinal);
 
         var (applyExit, applyOut, _) = await RunAsync("sync", "--repository", _repo.Root, "--apply");
         Assert.Equal(ExitCodes.Success, applyExit);
         Assert.Contains("done: mark it missing", applyOut, StringComparison.Ordinal);
+        Assert.EndsWith($"1 discrepancy in {_repo.Root}; 1 repaired.", applyOut.TrimEnd(), StringComparison.Ordinal);
 
         var (cleanExit, cleanOut, cleanErr) = await RunAsync("sync", "--repository", _repo.Root);
         Assert.Equal(ExitCodes.Success, cleanExit);

@@ -3,6 +3,7 @@ using TenantBackup.Engine;
 using TenantBackup.Engine.Archive;
 using TenantBackup.Engine.Integrity;
 using TenantBackup.Engine.Repository;
+using TenantBackup.Tests.Backup;
 using TenantBackup.Tests.Infrastructure;
 using TenantBackup.Tests.Restore;
 using Xunit;
@@ -71,16 +72,19 @@ public sealed class IntegrityRepositoryTests(PostgresFixture fixture)
         var backup = await scratch.BackupAsync(1);
         await using var connection = await scratch.OpenAsync();
         string before = await TableDump.FingerprintAsync(connection);
+        var phases = new List<string>();
 
         var result = Assert.Single(await new IntegrityEngine().VerifyAsync(
             new IntegrityRequest
             {
                 Ids = [backup.Id], Repository = scratch.Repository, RestoreTest = true, ConnectionString = scratch.ConnectionString,
             },
-            null,
+            new InlineProgress(e => phases.Add(e.Phase)),
             default));
 
         Assert.Equal(before, await TableDump.FingerprintAsync(connection));
+        Assert.Contains("rollback", phases);
+        Assert.DoesNotContain("commit", phases);
         Assert.True(result.Passed, string.Join("\n", result.Problems));
         var check = Check(result, IntegrityChecks.RestoreTest);
         Assert.Equal(CheckOutcome.Passed, check.Outcome);
