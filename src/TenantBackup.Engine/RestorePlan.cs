@@ -35,7 +35,7 @@ public sealed class SchemaDifference
 
     /// <summary>
     /// <c>missing-table</c>, <c>not-in-scope</c>, <c>missing-column</c>, <c>type-changed</c>, <c>new-not-null-column</c>,
-    /// <c>generated-in-target</c>, <c>now-not-null</c>, <c>new-column</c>, <c>key-changed</c>.
+    /// <c>generated-in-target</c>, <c>now-not-null</c>, <c>new-column</c>, <c>key-changed</c>, <c>not-in-backup</c>.
     /// </summary>
     public required string Kind { get; init; }
 

@@ -106,6 +106,7 @@ internal sealed partial class RestoreSession : IAsyncDisposable
             }
         }
 
+        differences.AddRange(TablesNotInBackup());
         Differences = differences;
         if (differences.Any(d => d.Blocking))
         {
@@ -117,7 +118,9 @@ internal sealed partial class RestoreSession : IAsyncDisposable
         Tables = order.Select(t => new RestoreTable(byName[t.QualifiedName], scoped[t.QualifiedName])).ToList();
         Cycles = cycles;
         await TenantChecks.EnsureValueFitsAsync(_connection, Scope, TargetTenant, cancellationToken).ConfigureAwait(false);
-        return CheckModeAndCycles();
+        var problems = CheckModeAndCycles();
+        problems.AddRange(await DependentsAsync(cancellationToken).ConfigureAwait(false));
+        return problems;
     }
 
     /// <summary>True when the target tenant has a root row or rows in a direct table: then a safety backup is taken first.</summary>
