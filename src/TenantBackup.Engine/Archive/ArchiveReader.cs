@@ -131,7 +131,14 @@ internal sealed class ArchiveReader : IAsyncDisposable
             throw Damaged($"entry {entry.Name} is not valid JSON ({ex.Message})", ex);
         }
 
-        return value ?? throw Damaged($"entry {entry.Name} is empty JSON (null)");
+        if (value is null)
+        {
+            throw Damaged($"entry {entry.Name} is empty JSON (null)");
+        }
+
+        return JsonNulls.FirstMissing(value) is { } missing
+            ? throw Damaged($"entry {entry.Name} lacks {missing} (a member's name is damaged, or it is null)")
+            : value;
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ public sealed class ForgedArchiveTests(PostgresFixture fixture)
         { "a schema name with SQL", ErrorCode.SchemaMismatch },
         { "a tenant value with SQL", ErrorCode.InvalidTenantValue },
         { "a tenant column with SQL", ErrorCode.ScopeError },
+        { "a foreign key's column list under a damaged name", ErrorCode.ArchiveCorrupt },
+        { "a column's name under a damaged name", ErrorCode.ArchiveCorrupt },
+        { "a unique key that is null", ErrorCode.ArchiveCorrupt },
     };
 
     [Theory]
@@ -118,6 +121,14 @@ public sealed class ForgedArchiveTests(PostgresFixture fixture)
         return output.ToArray();
     }
 
+    /// <summary>What one flipped bit in a member's name does: the member is gone and an unknown one is there.</summary>
+    private static void Rename(JsonObject json, string name, string damaged)
+    {
+        var value = json[name];
+        json.Remove(name);
+        json[damaged] = value;
+    }
+
     private static JsonNode Body(JsonNode table) => table["columns"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "body")!;
 
     private static void Change(JsonNode json, string forgery)
@@ -147,6 +158,15 @@ public sealed class ForgedArchiveTests(PostgresFixture fixture)
                 break;
             case "a tenant column with SQL":
                 json["tenant"]!["column"] = "tenant_id\"" + Injection;
+                break;
+            case "a foreign key's column list under a damaged name":
+                Rename(notes!["foreignKeys"]!.AsArray()[0]!.AsObject(), "columns", "colunms");
+                break;
+            case "a column's name under a damaged name":
+                Rename(Body(notes!).AsObject(), "name", "nane");
+                break;
+            case "a unique key that is null":
+                notes!["uniqueKeys"] = new JsonArray(null, new JsonArray("id"));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(forgery), forgery, null);

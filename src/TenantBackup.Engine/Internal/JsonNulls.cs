@@ -1,0 +1,79 @@
+using System.Collections;
+using System.Reflection;
+
+namespace TenantBackup.Engine.Internal;
+
+/// <summary>
+/// System.Text.Json (as of .NET 8) gives a constructor parameter it found no property for — a name damaged by one
+/// flipped bit — null, whatever its nullable annotation says, and it keeps a JSON <c>null</c> in a list of non-null
+/// items. A document read from an archive is therefore checked here against its own annotations, so that such damage is
+/// refused as damage instead of surfacing later as a <see cref="NullReferenceException"/>.
+/// </summary>
+internal static class JsonNulls
+{
+    // Deeper than any document TenantBackup writes: a forged one cannot make the walk recurse without end.
+    private const int MaxDepth = 16;
+
+    /// <summary>
+    /// The JSON path (<c>$.tables[2].foreignKeys[0].columns</c>) of the first null where the type says there is none,
+    /// or null when there is none. Only TenantBackup's own types are walked, through their settable properties.
+    /// </summary>
+    public static string? FirstMissing(object document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        return Members(document, "$", new NullabilityInfoContext(), 0);
+    }
+
+    private static string? Members(object value, string path, NullabilityInfoContext context, int depth)
+    {
+        var properties = value.GetType()
+            .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.SetMethod is not null && p.GetIndexParameters().Length == 0);
+        foreach (var property in properties)
+        {
+            var member = $"{path}.{char.ToLowerInvariant(property.Name[0])}{property.Name[1..]}";
+            if (Check(property.GetValue(value), context.Create(property), member, context, depth + 1) is { } missing)
+            {
+                return missing;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? Check(object? value, NullabilityInfo info, string path, NullabilityInfoContext context, int depth)
+    {
+        if (value is null)
+        {
+            return info.ReadState == NullabilityState.NotNull ? path : null;
+        }
+
+        if (depth > MaxDepth || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum)
+        {
+            return null;
+        }
+
+        if (value is IEnumerable items and not IDictionary)
+        {
+            var item = info.ElementType ?? (info.GenericTypeArguments.Length == 1 ? info.GenericTypeArguments[0] : null);
+            if (item is null)
+            {
+                return null;
+            }
+
+            var index = 0;
+            foreach (var element in items)
+            {
+                if (Check(element, item, $"{path}[{index++}]", context, depth + 1) is { } missing)
+                {
+                    return missing;
+                }
+            }
+
+            return null;
+        }
+
+        var ours = value.GetType().Namespace?.StartsWith("TenantBackup.Engine", StringComparison.Ordinal) == true;
+        return ours ? Members(value, path, context, depth) : null;
+    }
+}
