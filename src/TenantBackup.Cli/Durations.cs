@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace TenantBackup.Cli;
 
-/// <summary>Durations on the command line: <c>90</c> (seconds), <c>1500ms</c>, <c>90s</c>, <c>5m</c>, <c>2h</c>, <c>30d</c>, or <c>00:01:30</c>.</summary>
+/// <summary>
+/// Durations on the command line: <c>90</c> (seconds), <c>1500ms</c>, <c>90s</c>, <c>5m</c>, <c>2h</c>, <c>30d</c>,
+/// or <c>00:01:30</c>.
+/// </summary>
 internal static class Durations
 {
     /// <summary>What the help text says a duration looks like.</summary>

@@ -21,7 +21,10 @@ public sealed record BackupRequest
     /// <summary>Compression of the archive.</summary>
     public Compression Compression { get; init; } = Compression.Zstd;
 
-    /// <summary>True when the caller asked for <see cref="Compression"/> explicitly: then a missing libzstd is an error, not a fallback to gzip.</summary>
+    /// <summary>
+    /// True when the caller asked for <see cref="Compression"/> explicitly: then a missing libzstd is an error, not a
+    /// fallback to gzip.
+    /// </summary>
     public bool CompressionExplicit { get; init; }
 
     /// <summary>zstd or gzip level; null means the codec's default (zstd 3).</summary>
@@ -30,7 +33,9 @@ public sealed record BackupRequest
     /// <summary>Schemas to look for tables in; empty means every user schema.</summary>
     public IReadOnlyList<string> Schemas { get; init; } = [];
 
-    /// <summary>Wildcards (<c>*</c>, <c>?</c>) of tables to keep, matched against <c>table</c> and <c>schema.table</c>; empty keeps all.</summary>
+    /// <summary>
+    /// Wildcards (<c>*</c>, <c>?</c>) of tables to keep, matched against <c>table</c> and <c>schema.table</c>; empty keeps all.
+    /// </summary>
     public IReadOnlyList<string> IncludeTables { get; init; } = [];
 
     /// <summary>Wildcards of tables to leave out.</summary>

@@ -49,7 +49,8 @@ internal static class ErrorIds
     public static string IdOf(ErrorCode code) => code.ToString();
 
     /// <summary>The category of an engine error; <see cref="ErrorCategory.NotSpecified"/> for a code added without a mapping.</summary>
-    public static ErrorCategory CategoryOf(ErrorCode code) => _categories.TryGetValue(code, out var category) ? category : ErrorCategory.NotSpecified;
+    public static ErrorCategory CategoryOf(ErrorCode code) =>
+        _categories.TryGetValue(code, out var category) ? category : ErrorCategory.NotSpecified;
 
     /// <summary>
     /// True when the error concerns one pipeline item only (this tenant, this archive), so a cmdlet writes it and goes

@@ -29,7 +29,8 @@ internal sealed class BackupCommand : Command
 
     private readonly Option<string> _compression = new("--compression")
     {
-        Description = "Archive compression (default zstd; falls back to gzip with a warning when libzstd is missing and this is not given).",
+        Description = "Archive compression (default zstd; falls back to gzip with a warning when libzstd is missing " +
+            "and this is not given).",
         HelpName = "zstd|gzip|none",
     };
 
@@ -46,9 +47,11 @@ internal sealed class BackupCommand : Command
         HelpName = "S",
     };
 
-    private readonly Option<string[]> _includeTable = SharedOptions.IncludeTable("Wildcard of tables (table or schema.table) to keep (repeatable).");
+    private readonly Option<string[]> _includeTable = SharedOptions.IncludeTable(
+        "Wildcard of tables (table or schema.table) to keep (repeatable).");
 
-    private readonly Option<string[]> _excludeTable = SharedOptions.ExcludeTable("Wildcard of tables (table or schema.table) to leave out (repeatable).");
+    private readonly Option<string[]> _excludeTable = SharedOptions.ExcludeTable(
+        "Wildcard of tables (table or schema.table) to leave out (repeatable).");
 
     private readonly Option<string[]> _includePath = new("--include-path")
     {

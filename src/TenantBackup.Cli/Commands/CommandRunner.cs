@@ -28,7 +28,8 @@ internal static class CommandRunner
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await WriteErrorAsync(stderr, nameof(ErrorCode.Cancelled), "The operation was cancelled; nothing was kept.").ConfigureAwait(false);
+            await WriteErrorAsync(stderr, nameof(ErrorCode.Cancelled), "The operation was cancelled; nothing was kept.")
+                .ConfigureAwait(false);
             return ExitCodes.Failure;
         }
         catch (Exception ex)

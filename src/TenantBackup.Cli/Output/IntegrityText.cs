@@ -31,7 +31,8 @@ internal static class IntegrityText
             // "OK" for an encrypted archive read without its key covers only its checksum; say so.
             if (result.Checks.FirstOrDefault(c => c.Name == IntegrityChecks.Decryption && c.Outcome == CheckOutcome.Skipped) is { } unread)
             {
-                text.Append("    ").Append(unread.Name).Append(": ").Append(unread.Message).AppendLine(" Only the file checksum was checked.");
+                text.Append("    ").Append(unread.Name).Append(": ").Append(unread.Message)
+                    .AppendLine(" Only the file checksum was checked.");
             }
 
             if (result.RestoreTest is not null)

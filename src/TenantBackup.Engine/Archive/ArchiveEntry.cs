@@ -20,6 +20,9 @@ internal sealed class ArchiveEntry
     /// <summary>The entry's modification time, as its header says; restored tenant files keep it.</summary>
     public DateTimeOffset ModificationTime { get; }
 
-    /// <summary>The entry's content, read-only and forward-only; reading past a truncation is an <see cref="ErrorCode.ArchiveCorrupt"/> error.</summary>
+    /// <summary>
+    /// The entry's content, read-only and forward-only; reading past a truncation is an
+    /// <see cref="ErrorCode.ArchiveCorrupt"/> error.
+    /// </summary>
     public Stream Data { get; }
 }

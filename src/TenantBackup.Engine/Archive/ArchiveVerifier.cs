@@ -100,7 +100,8 @@ internal static class ArchiveVerifier
                 .ConfigureAwait(false);
         }
 
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var file = new FileStream(
+            path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
         await using (file.ConfigureAwait(false))
         {
             var hashing = new HashingStream(file, leaveOpen: true);
@@ -171,7 +172,8 @@ internal static class ArchiveVerifier
         {
             if (manifest is not null)
             {
-                problems.Add(new ArchiveProblem(ErrorCode.ArchiveCorrupt, entry.Name, $"Entry {entry.Name} follows {ArchiveLayout.ManifestJson}, which must be last."));
+                problems.Add(new ArchiveProblem(
+                    ErrorCode.ArchiveCorrupt, entry.Name, $"Entry {entry.Name} follows {ArchiveLayout.ManifestJson}, which must be last."));
             }
 
             if (string.Equals(entry.Name, ArchiveLayout.ManifestJson, StringComparison.Ordinal) && manifest is null)
@@ -227,7 +229,9 @@ internal static class ArchiveVerifier
 
         if (manifest is null)
         {
-            Corrupt(ArchiveLayout.ManifestJson, $"{ArchiveLayout.ManifestJson} is missing: the backup did not complete or the file is cut short.");
+            Corrupt(
+                ArchiveLayout.ManifestJson,
+                $"{ArchiveLayout.ManifestJson} is missing: the backup did not complete or the file is cut short.");
             return;
         }
 
@@ -271,7 +275,8 @@ internal static class ArchiveVerifier
         }
 
         // Only meaningful when the same entries are on both sides.
-        if (problems.Count == problemsBefore && !seen.Select(s => s.Name).SequenceEqual(manifest.Entries.Select(e => e.Name), StringComparer.Ordinal))
+        if (problems.Count == problemsBefore
+            && !seen.Select(s => s.Name).SequenceEqual(manifest.Entries.Select(e => e.Name), StringComparer.Ordinal))
         {
             Corrupt(null, "The entries are not in the manifest's order.");
         }
@@ -279,7 +284,8 @@ internal static class ArchiveVerifier
         ManifestTotals totals = manifest.Totals;
         if (totals.Entries != manifest.Entries.Count || totals.Bytes != manifest.Entries.Sum(e => e.Size)
             || totals.Rows != manifest.Entries.Sum(e => e.Rows ?? 0)
-            || totals.Tables != manifest.Entries.Where(e => e.Table is not null).Select(e => e.Table).Distinct(StringComparer.Ordinal).Count())
+            || totals.Tables != manifest.Entries
+                .Where(e => e.Table is not null).Select(e => e.Table).Distinct(StringComparer.Ordinal).Count())
         {
             Corrupt(ArchiveLayout.ManifestJson, "The manifest's totals do not add up.");
         }

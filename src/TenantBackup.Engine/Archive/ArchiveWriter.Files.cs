@@ -14,7 +14,8 @@ internal sealed partial class ArchiveWriter
         ArgumentException.ThrowIfNullOrEmpty(sourceDirectory);
         if (!entryPrefix.StartsWith(ArchiveLayout.FilesPrefix, StringComparison.Ordinal) || !entryPrefix.EndsWith('/'))
         {
-            throw new ArgumentException($"The entry prefix must start with {ArchiveLayout.FilesPrefix} and end with '/'.", nameof(entryPrefix));
+            throw new ArgumentException(
+                $"The entry prefix must start with {ArchiveLayout.FilesPrefix} and end with '/'.", nameof(entryPrefix));
         }
 
         CheckOpen();
@@ -60,10 +61,13 @@ internal sealed partial class ArchiveWriter
         if (!ArchiveLayout.IsSafeEntryName(name) || !_names.Add(name))
         {
             throw new TenantBackupException(
-                ErrorCode.InvalidArgument, $"'{path}' cannot be stored: its name is not portable (backslash, control character) or is already in the archive.", path);
+                ErrorCode.InvalidArgument,
+                $"'{path}' cannot be stored: its name is not portable (backslash, control character) or is already in the archive.",
+                path);
         }
 
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        var file = new FileStream(
+            path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan | FileOptions.Asynchronous);
         var data = new FileEntryStream(file);
         await using (data.ConfigureAwait(false))
         {
@@ -71,7 +75,9 @@ internal sealed partial class ArchiveWriter
             if (data.Position != data.Length || file.Length != data.Length)
             {
                 throw new TenantBackupException(
-                    ErrorCode.IOError, $"'{path}' changed while it was being backed up; back it up again when it is not being written.", path);
+                    ErrorCode.IOError,
+                    $"'{path}' changed while it was being backed up; back it up again when it is not being written.",
+                    path);
             }
 
             Record(name, data.Length, data.FinishSha256(), table: null, rows: null);

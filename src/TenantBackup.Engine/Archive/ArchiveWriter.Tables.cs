@@ -21,7 +21,12 @@ internal sealed partial class ArchiveWriter
     /// <param name="onProgress">Called after each block with the table's rows and bytes so far.</param>
     /// <param name="cancellationToken">Cancels the copy; the archive is then unusable.</param>
     public Task<TableData> WriteTableDataAsync(
-        int tableOrdinal, string schema, string table, TextReader copyText, Action<long, long>? onProgress, CancellationToken cancellationToken)
+        int tableOrdinal,
+        string schema,
+        string table,
+        TextReader copyText,
+        Action<long, long>? onProgress,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(copyText);
         string qualified = $"{schema}.{table}";
@@ -69,13 +74,17 @@ internal sealed partial class ArchiveWriter
         ArgumentOutOfRangeException.ThrowIfNegative(tableOrdinal);
         ArgumentException.ThrowIfNullOrEmpty(schema);
         ArgumentException.ThrowIfNullOrEmpty(table);
-        string prefix = FormattableString.Invariant(
-            $"{ArchiveLayout.DataPrefix}{tableOrdinal:D4}-{SanitizeName(schema, MaxSchemaNameLength)}.{SanitizeName(table, MaxTableNameLength)}.");
+        string schemaPart = SanitizeName(schema, MaxSchemaNameLength);
+        string tablePart = SanitizeName(table, MaxTableNameLength);
+        string prefix = FormattableString.Invariant($"{ArchiveLayout.DataPrefix}{tableOrdinal:D4}-{schemaPart}.{tablePart}.");
         CheckNewEntry(prefix + "0001.copy");
         return RunAsync(() => CopyTableAsync(prefix, schema, table, readBlock, onProgress, cancellationToken));
     }
 
-    /// <summary>A schema or table name reduced to <c>[A-Za-z0-9_-]</c> (others become <c>_</c>) and to <paramref name="maxLength"/>.</summary>
+    /// <summary>
+    /// A schema or table name reduced to <c>[A-Za-z0-9_-]</c> (others become <c>_</c>) and to
+    /// <paramref name="maxLength"/>.
+    /// </summary>
     internal static string SanitizeName(string name, int maxLength)
     {
         var builder = new StringBuilder(Math.Min(name.Length, maxLength));
@@ -86,7 +95,8 @@ internal sealed partial class ArchiveWriter
                 break;
             }
 
-            builder.Append(rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || rune.Value is '_' or '-') ? (char)rune.Value : '_');
+            bool portable = rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || rune.Value is '_' or '-');
+            builder.Append(portable ? (char)rune.Value : '_');
         }
 
         return builder.ToString();
@@ -144,7 +154,8 @@ internal sealed partial class ArchiveWriter
         }
         catch (EncoderFallbackException ex)
         {
-            throw new TenantBackupException(ErrorCode.InvalidArgument, $"The COPY text of {table} is not valid Unicode (an unpaired surrogate).", table, ex);
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument, $"The COPY text of {table} is not valid Unicode (an unpaired surrogate).", table, ex);
         }
     }
 

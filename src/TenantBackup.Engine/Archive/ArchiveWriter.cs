@@ -181,7 +181,8 @@ internal sealed partial class ArchiveWriter : IAsyncDisposable
         return new ArchiveSummary(_hashing.Sha256, _hashing.BytesHashed, manifest, _keyId);
     }
 
-    private async Task WriteEntryAsync(string name, ReadOnlyMemory<byte> data, string? table, long? rows, CancellationToken cancellationToken)
+    private async Task WriteEntryAsync(
+        string name, ReadOnlyMemory<byte> data, string? table, long? rows, CancellationToken cancellationToken)
     {
         _names.Add(name);
         Stream stream = MemoryMarshal.TryGetArray(data, out ArraySegment<byte> segment)
@@ -263,7 +264,8 @@ internal sealed partial class ArchiveWriter : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _state = State.Failed;
-            throw new TenantBackupException(ErrorCode.IOError, $"The archive could not be written: {ex.Message}", (_output as FileStream)?.Name, ex);
+            throw new TenantBackupException(
+                ErrorCode.IOError, $"The archive could not be written: {ex.Message}", (_output as FileStream)?.Name, ex);
         }
         catch
         {

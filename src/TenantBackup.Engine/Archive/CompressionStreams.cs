@@ -20,7 +20,9 @@ internal static class CompressionStreams
     /// zstd: its level (null = 3, multi-threaded). gzip has only coarse levels in .NET 8: null or 4..9 = Optimal
     /// (zlib 6, gzip's own default), up to 3 = Fastest (zlib 1), 10 and more = SmallestSize (zlib 9).
     /// </param>
-    /// <exception cref="TenantBackupException"><see cref="ErrorCode.CompressionUnavailable"/> when zstd is asked for and libzstd cannot be loaded.</exception>
+    /// <exception cref="TenantBackupException">
+    /// <see cref="ErrorCode.CompressionUnavailable"/> when zstd is asked for and libzstd cannot be loaded.
+    /// </exception>
     public static Stream OpenWrite(Stream inner, Compression compression, int? level) => compression switch
     {
         Compression.Zstd => new ZstdCompressStream(inner, level),

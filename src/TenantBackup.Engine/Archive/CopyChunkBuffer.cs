@@ -70,7 +70,9 @@ internal sealed class CopyChunkBuffer
         return _buffer.AsMemory(_length, size);
     }
 
-    /// <summary>Takes in <paramref name="count"/> bytes read into <see cref="NextByteBlock"/>. Returns the rows (newlines) they ended.</summary>
+    /// <summary>
+    /// Takes in <paramref name="count"/> bytes read into <see cref="NextByteBlock"/>. Returns the rows (newlines) they ended.
+    /// </summary>
     public int Appended(int count)
     {
         int rows = _buffer.AsSpan(_length, count).Count((byte)'\n');

@@ -84,7 +84,9 @@ internal sealed class FileEntryStream : Stream
         if (data.IsEmpty && asked > 0 && _read < _length)
         {
             throw new TenantBackupException(
-                ErrorCode.IOError, $"'{_file.Name}' shrank while it was being backed up; back it up again when it is not being written.", _file.Name);
+                ErrorCode.IOError,
+                $"'{_file.Name}' shrank while it was being backed up; back it up again when it is not being written.",
+                _file.Name);
         }
 
         _hash.AppendData(data);

@@ -2,7 +2,9 @@ using System.Text;
 
 namespace TenantBackup.Engine.Archive;
 
-/// <summary>The <c>&lt;archive&gt;.sha256</c> file beside an archive, in <c>sha256sum</c> format, so <c>sha256sum -c</c> checks it.</summary>
+/// <summary>
+/// The <c>&lt;archive&gt;.sha256</c> file beside an archive, in <c>sha256sum</c> format, so <c>sha256sum -c</c> checks it.
+/// </summary>
 internal static class Sha256File
 {
     /// <summary>Appended to the archive's path.</summary>
@@ -30,7 +32,8 @@ internal static class Sha256File
 
         string path = PathFor(archivePath);
         string temporary = path + ".tmp";
-        await File.WriteAllTextAsync(temporary, $"{sha256}  {fileName}\n", new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(temporary, $"{sha256}  {fileName}\n", new UTF8Encoding(false), cancellationToken)
+            .ConfigureAwait(false);
         File.Move(temporary, path, overwrite: true);
     }
 

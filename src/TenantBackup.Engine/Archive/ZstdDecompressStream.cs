@@ -37,7 +37,8 @@ internal sealed class ZstdDecompressStream : ForwardOnlyStream
         if (ZstdNative.IsError(result))
         {
             _context.Dispose();
-            throw new TenantBackupException(ErrorCode.CompressionUnavailable, $"libzstd refused a window limit: {ZstdNative.ErrorName(result)}.");
+            throw new TenantBackupException(
+                ErrorCode.CompressionUnavailable, $"libzstd refused a window limit: {ZstdNative.ErrorName(result)}.");
         }
 
         _inner = inner;

@@ -143,7 +143,8 @@ internal static unsafe partial class ZstdNative
     internal static partial nuint CCtxSetParameter(ZstdCompressContext cctx, int parameter, int value);
 
     [LibraryImport(Library, EntryPoint = "ZSTD_compressStream2")]
-    internal static partial nuint CompressStream2(ZstdCompressContext cctx, ZstdOutBuffer* output, ZstdInBuffer* input, ZstdEndDirective endOp);
+    internal static partial nuint CompressStream2(
+        ZstdCompressContext cctx, ZstdOutBuffer* output, ZstdInBuffer* input, ZstdEndDirective endOp);
 
     [LibraryImport(Library, EntryPoint = "ZSTD_createDCtx")]
     internal static partial ZstdDecompressContext CreateDCtx();

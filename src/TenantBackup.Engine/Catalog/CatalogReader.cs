@@ -73,7 +73,8 @@ internal static class CatalogReader
 
         var columns = (await Db.QueryAsync(connection, ColumnsSql, ReadColumn, cancellationToken, oids).ConfigureAwait(false))
             .ToLookup(c => c.Oid, c => c.Column);
-        var constraints = (await Db.QueryAsync(connection, ConstraintsSql, ReadConstraint, cancellationToken, oids.Clone()).ConfigureAwait(false))
+        var constraints = (await Db.QueryAsync(connection, ConstraintsSql, ReadConstraint, cancellationToken, oids.Clone())
+                .ConfigureAwait(false))
             .ToLookup(c => c.Oid);
         var sequences = (await Db.QueryAsync(
                 connection,

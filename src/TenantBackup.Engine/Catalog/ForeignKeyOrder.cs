@@ -17,7 +17,8 @@ internal static class ForeignKeyOrder
         var byName = tables.ToDictionary(t => t.QualifiedName, StringComparer.Ordinal);
         var edges = tables
             .SelectMany(t => t.ForeignKeys
-                .Where(fk => byName.ContainsKey(fk.ReferencesQualifiedName) && !string.Equals(fk.ReferencesQualifiedName, t.QualifiedName, StringComparison.Ordinal))
+                .Where(fk => byName.ContainsKey(fk.ReferencesQualifiedName)
+                    && !string.Equals(fk.ReferencesQualifiedName, t.QualifiedName, StringComparison.Ordinal))
                 .Select(fk => new Edge(t, byName[fk.ReferencesQualifiedName], fk)))
             .ToList();
 

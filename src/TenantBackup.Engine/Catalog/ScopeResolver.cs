@@ -127,7 +127,11 @@ internal static class ScopeResolver
     /// </summary>
     private static void AddOtherPaths(Dictionary<string, Node> scoped)
     {
-        foreach (var node in scoped.Values.Where(n => n.Kind == ScopeKind.Indirect).OrderBy(n => n.Depth).ThenBy(n => n.Table.QualifiedName, StringComparer.Ordinal))
+        var indirect = scoped.Values
+            .Where(n => n.Kind == ScopeKind.Indirect)
+            .OrderBy(n => n.Depth)
+            .ThenBy(n => n.Table.QualifiedName, StringComparer.Ordinal);
+        foreach (var node in indirect)
         {
             var others = node.Table.ForeignKeys
                 .Where(fk => scoped.ContainsKey(fk.ReferencesQualifiedName) && !node.ParentKeys.Contains(fk))
@@ -189,7 +193,8 @@ internal static class ScopeResolver
         var paths = node.ParentKeys.Select(fk =>
         {
             var parent = scoped[fk.ReferencesQualifiedName];
-            var join = string.Join(" AND ", fk.Columns.Zip(fk.ReferencesColumns, (c, p) => $"{parentAlias}.{Sql.Ident(p)} = {alias}.{Sql.Ident(c)}"));
+            var join = string.Join(
+                " AND ", fk.Columns.Zip(fk.ReferencesColumns, (c, p) => $"{parentAlias}.{Sql.Ident(p)} = {alias}.{Sql.Ident(c)}"));
             return $"EXISTS (SELECT 1 FROM {parent.Table.SqlName} {parentAlias} WHERE {join} AND {Filter(parent, level + 1, scoped)})";
         });
         return node.ParentKeys.Count == 1 ? paths.Single() : "(" + string.Join(" OR ", paths) + ")";
@@ -223,7 +228,9 @@ internal static class ScopeResolver
     /// <summary>The same match for a table known by its schema and name.</summary>
     internal static bool Matches(string pattern, string schema, string name)
     {
-        var regex = "^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$";
+        var regex = "^" + Regex.Escape(pattern)
+            .Replace("\\*", ".*", StringComparison.Ordinal)
+            .Replace("\\?", ".", StringComparison.Ordinal) + "$";
         return Regex.IsMatch(name, regex, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)
             || Regex.IsMatch($"{schema}.{name}", regex, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     }
@@ -235,7 +242,8 @@ internal static class ScopeResolver
         var suggestions = tables
             .SelectMany(t => t.Columns.Select(c => c.Name))
             .GroupBy(n => n, StringComparer.Ordinal)
-            .Where(g => g.Key.EndsWith("_id", StringComparison.OrdinalIgnoreCase) || hints.Any(h => g.Key.Contains(h, StringComparison.OrdinalIgnoreCase)))
+            .Where(g => g.Key.EndsWith("_id", StringComparison.OrdinalIgnoreCase)
+                || hints.Any(h => g.Key.Contains(h, StringComparison.OrdinalIgnoreCase)))
             .OrderByDescending(g => hints.Any(h => g.Key.Contains(h, StringComparison.OrdinalIgnoreCase)))
             .ThenByDescending(g => g.Count())
             .ThenBy(g => g.Key, StringComparer.Ordinal)
@@ -243,7 +251,8 @@ internal static class ScopeResolver
             .Select(g => $"{g.Key} ({g.Count()} tables)")
             .ToList();
         var hint = suggestions.Count > 0
-            ? $" Columns that look like tenant keys: {string.Join(", ", suggestions)}. Pass the right one with -TenantColumn / --tenant-column."
+            ? $" Columns that look like tenant keys: {string.Join(", ", suggestions)}. " +
+                "Pass the right one with -TenantColumn / --tenant-column."
             : " Pass the column that holds the tenant with -TenantColumn / --tenant-column.";
         return new TenantBackupException(ErrorCode.ScopeError, $"No table has the tenant column '{tenantColumn}'.{hint}", tenantColumn);
     }

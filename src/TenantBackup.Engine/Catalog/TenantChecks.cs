@@ -10,14 +10,17 @@ namespace TenantBackup.Engine.Catalog;
 internal static class TenantChecks
 {
     /// <summary>Refuses a value the tenant column's type cannot hold, with <see cref="ErrorCode.InvalidTenantValue"/>.</summary>
-    public static async Task EnsureValueFitsAsync(NpgsqlConnection connection, TenantScope scope, string tenant, CancellationToken cancellationToken)
+    public static async Task EnsureValueFitsAsync(
+        NpgsqlConnection connection, TenantScope scope, string tenant, CancellationToken cancellationToken)
     {
         try
         {
             // A savepoint, so the failed cast does not abort the caller's transaction before it is turned into an error.
             await Db.ExecuteAsync(connection, "SAVEPOINT tenant_value", cancellationToken).ConfigureAwait(false);
             await Db.ExecuteAsync(
-                    connection, $"SELECT pg_catalog.current_setting('{ScopeResolver.TenantSetting}')::{scope.TenantType}", cancellationToken)
+                    connection,
+                    $"SELECT pg_catalog.current_setting('{ScopeResolver.TenantSetting}')::{scope.TenantType}",
+                    cancellationToken)
                 .ConfigureAwait(false);
             await Db.ExecuteAsync(connection, "RELEASE SAVEPOINT tenant_value", cancellationToken).ConfigureAwait(false);
         }

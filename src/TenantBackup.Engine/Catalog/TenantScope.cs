@@ -25,7 +25,8 @@ public sealed record ScopedTable(
     public IReadOnlyList<string> ExportColumns { get; } = Table.Columns.Where(c => !c.Generated).Select(c => c.Name).ToList();
 
     /// <summary>The query whose rows are the tenant's rows of this table, in <see cref="ExportColumns"/> order.</summary>
-    public string SelectSql => $"SELECT {string.Join(", ", ExportColumns.Select(c => "t0." + Sql.Ident(c)))} FROM {Table.SqlName} t0 WHERE {FilterSql}";
+    public string SelectSql =>
+        $"SELECT {string.Join(", ", ExportColumns.Select(c => "t0." + Sql.Ident(c)))} FROM {Table.SqlName} t0 WHERE {FilterSql}";
 }
 
 /// <summary>A foreign key between two scoped tables that lies on a cycle, and how a restore breaks it.</summary>
@@ -44,7 +45,8 @@ public sealed record CycleEdge(string Constraint, string Table, string Reference
 public sealed record ScopeCycle(IReadOnlyList<string> Tables, IReadOnlyList<CycleEdge> Edges, bool Breakable);
 
 /// <summary>A foreign key from a scoped table into a table that is not backed up (e.g. <c>countries</c>).</summary>
-public sealed record SharedReference(string Table, string Constraint, IReadOnlyList<string> Columns, string References, IReadOnlyList<string> ReferencesColumns);
+public sealed record SharedReference(
+    string Table, string Constraint, IReadOnlyList<string> Columns, string References, IReadOnlyList<string> ReferencesColumns);
 
 /// <summary>The tenant's tables in insert order (parents first), with the cycles and shared references among them.</summary>
 public sealed record TenantScope(

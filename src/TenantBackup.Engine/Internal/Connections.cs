@@ -18,14 +18,17 @@ internal static class Connections
         catch (ArgumentException e)
         {
             // The message names the bad keyword, not its value, so no password leaks through it.
-            throw new TenantBackupException(ErrorCode.InvalidArgument, $"The connection string is not valid: {e.Message}", "ConnectionString", e);
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument, $"The connection string is not valid: {e.Message}", "ConnectionString", e);
         }
 
         // Npgsql accepts any positive number here and fails only when connecting, with an exception that says little.
         if (builder.Port is < 1 or > 65535)
         {
             throw new TenantBackupException(
-                ErrorCode.InvalidArgument, $"Port {builder.Port} in the connection string is not a TCP port; give a number from 1 to 65535.", "Port");
+                ErrorCode.InvalidArgument,
+                $"Port {builder.Port} in the connection string is not a TCP port; give a number from 1 to 65535.",
+                "Port");
         }
 
         if (string.IsNullOrEmpty(builder.ApplicationName))

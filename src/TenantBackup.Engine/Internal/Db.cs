@@ -14,7 +14,11 @@ internal static class Db
 
     /// <summary>Runs <paramref name="sql"/> with positional parameters and maps every row.</summary>
     public static async Task<List<T>> QueryAsync<T>(
-        NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+        NpgsqlConnection connection,
+        string sql,
+        Func<NpgsqlDataReader, T> map,
+        CancellationToken cancellationToken,
+        params NpgsqlParameter[] parameters)
     {
         using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = NoTimeout };
         command.Parameters.AddRange(parameters);
@@ -41,7 +45,8 @@ internal static class Db
     }
 
     /// <summary>Runs a query and returns its first column of the first row.</summary>
-    public static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    public static async Task<T> ScalarAsync<T>(
+        NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
     {
         var rows = await QueryAsync(connection, sql, r => r.GetFieldValue<T>(0), cancellationToken, parameters).ConfigureAwait(false);
         return rows[0];

@@ -13,23 +13,29 @@ internal static class PostgresErrors
             {
                 return new TenantBackupException(
                     ErrorCode.AuthenticationFailed,
-                    $"{target} refused the login: {pg.MessageText}. Check the user name and password (connection string, PGUSER/PGPASSWORD or ~/.pgpass).",
+                    $"{target} refused the login: {pg.MessageText}. " +
+                    "Check the user name and password (connection string, PGUSER/PGPASSWORD or ~/.pgpass).",
                     target,
                     exception);
             }
 
             switch (pg.SqlState)
             {
-                case PostgresErrorCodes.InsufficientPrivilege when pg.MessageText.Contains("row-level security", StringComparison.OrdinalIgnoreCase):
+                case PostgresErrorCodes.InsufficientPrivilege
+                    when pg.MessageText.Contains("row-level security", StringComparison.OrdinalIgnoreCase):
                     return new TenantBackupException(
                         ErrorCode.RowLevelSecurity,
-                        $"Row-level security would hide rows from this backup ({pg.MessageText}), so it would be incomplete; nothing was written. " +
+                        $"Row-level security would hide rows from this backup ({pg.MessageText}), " +
+                        "so it would be incomplete; nothing was written. " +
                         "Run the backup as the tables' owner or a role with BYPASSRLS.",
                         pg.TableName ?? target,
                         exception);
                 case PostgresErrorCodes.InsufficientPrivilege:
                     return new TenantBackupException(
-                        ErrorCode.PermissionDenied, $"{target}: {pg.MessageText}. Grant the role the privilege, or use a role that has it.", pg.TableName ?? target, exception);
+                        ErrorCode.PermissionDenied,
+                        $"{target}: {pg.MessageText}. Grant the role the privilege, or use a role that has it.",
+                        pg.TableName ?? target,
+                        exception);
                 case PostgresErrorCodes.LockNotAvailable:
                     return new TenantBackupException(
                         ErrorCode.TenantLocked,
@@ -38,12 +44,17 @@ internal static class PostgresErrors
                         pg.TableName ?? target,
                         exception);
                 case PostgresErrorCodes.InvalidCatalogName:
-                    return new TenantBackupException(ErrorCode.DatabaseNotFound, $"{target}: {pg.MessageText}. Check the database name.", target, exception);
+                    return new TenantBackupException(
+                        ErrorCode.DatabaseNotFound, $"{target}: {pg.MessageText}. Check the database name.", target, exception);
                 case PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow:
                     return new TenantBackupException(
-                        ErrorCode.ConnectionFailed, $"{target}: the server ended the connection ({pg.MessageText}). Nothing was kept; run it again.", target, exception);
+                        ErrorCode.ConnectionFailed,
+                        $"{target}: the server ended the connection ({pg.MessageText}). Nothing was kept; run it again.",
+                        target,
+                        exception);
                 default:
-                    return new TenantBackupException(ErrorCode.DatabaseError, $"{target}: {pg.MessageText} (SQLSTATE {pg.SqlState}).", target, exception);
+                    return new TenantBackupException(
+                        ErrorCode.DatabaseError, $"{target}: {pg.MessageText} (SQLSTATE {pg.SqlState}).", target, exception);
             }
         }
 
@@ -59,7 +70,8 @@ internal static class PostgresErrors
 
         return new TenantBackupException(
             ErrorCode.ConnectionFailed,
-            $"Lost or could not open the connection to {target}: {exception.Message}. Check that the server is up and reachable; nothing was kept.",
+            $"Lost or could not open the connection to {target}: {exception.Message}. " +
+            "Check that the server is up and reachable; nothing was kept.",
             target,
             exception);
     }

@@ -14,7 +14,8 @@ namespace TenantBackup.PowerShell.Commands;
 [OutputType(typeof(BackupInfo))]
 public sealed class GetTenantBackupCommand : TenantBackupCmdlet
 {
-    /// <summary><para type="description">Repository folder (default $env:TENANTBACKUP_REPOSITORY, else a per-user data folder).</para></summary>
+    /// <summary><para type="description">Repository folder (default $env:TENANTBACKUP_REPOSITORY, else a per-user data
+    /// folder).</para></summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? Repository { get; set; }
@@ -25,7 +26,8 @@ public sealed class GetTenantBackupCommand : TenantBackupCmdlet
     [ArgumentCompleter(typeof(TenantCompleter))]
     public string[]? Tenant { get; set; }
 
-    /// <summary><para type="description">Backup ids; wildcards allowed. An id without wildcards that matches nothing is an error.</para></summary>
+    /// <summary><para type="description">Backup ids; wildcards allowed. An id without wildcards that matches nothing is an
+    /// error.</para></summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(BackupIdCompleter))]
@@ -59,7 +61,10 @@ public sealed class GetTenantBackupCommand : TenantBackupCmdlet
         foreach (var missing in UnmatchedIds(backups, Tenant, Id))
         {
             WriteError(ErrorIds.ToErrorRecord(
-                new TenantBackupException(ErrorCode.ArchiveNotFound, $"No backup with id '{missing}' in the repository; run Get-TenantBackup to list them.", missing),
+                new TenantBackupException(
+                    ErrorCode.ArchiveNotFound,
+                    $"No backup with id '{missing}' in the repository; run Get-TenantBackup to list them.",
+                    missing),
                 missing));
         }
 

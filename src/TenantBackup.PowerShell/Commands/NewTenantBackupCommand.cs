@@ -35,7 +35,8 @@ public sealed class NewTenantBackupCommand : DatabaseCmdlet
     [ValidateNotNullOrEmpty]
     public string TenantColumn { get; set; } = BackupRequest.DefaultTenantColumn;
 
-    /// <summary><para type="description">Repository folder (default $env:TENANTBACKUP_REPOSITORY, else a per-user data folder).</para></summary>
+    /// <summary><para type="description">Repository folder (default $env:TENANTBACKUP_REPOSITORY, else a per-user data
+    /// folder).</para></summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? Repository { get; set; }
@@ -80,7 +81,8 @@ public sealed class NewTenantBackupCommand : DatabaseCmdlet
     [Parameter]
     public string? Message { get; set; }
 
-    /// <summary><para type="description">How long to wait for the tenant's lock: seconds (90) or a TimeSpan (00:01:30). Default 30 s.</para></summary>
+    /// <summary><para type="description">How long to wait for the tenant's lock: seconds (90) or a TimeSpan (00:01:30).
+    /// Default 30 s.</para></summary>
     [Parameter]
     [TimeSpanTransformation]
     public TimeSpan LockTimeout { get; set; } = _defaults.LockTimeout;

@@ -49,7 +49,8 @@ public class ArchiveReaderTests
     [Fact]
     public async Task SymlinkInsideZstd_IsRefusedToo()
     {
-        byte[] tar = Tar(Regular("tenantbackup.json", "{}"), new PaxTarEntry(TarEntryType.SymbolicLink, "files/x") { LinkName = "../../etc" });
+        byte[] tar = Tar(
+            Regular("tenantbackup.json", "{}"), new PaxTarEntry(TarEntryType.SymbolicLink, "files/x") { LinkName = "../../etc" });
         byte[] zstd = (await Cli.MustRunAsync("zstd", ["-c", "-q"], tar)).Stdout;
 
         TenantBackupException ex = await ReadAllExpectingFailureAsync(zstd);

@@ -36,7 +36,8 @@ internal static class Cli
         public string Text => Encoding.UTF8.GetString(Stdout);
     }
 
-    public static async Task<Result> RunAsync(string program, IEnumerable<string> arguments, byte[]? stdin = null, string? workingDirectory = null)
+    public static async Task<Result> RunAsync(
+        string program, IEnumerable<string> arguments, byte[]? stdin = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -65,7 +66,8 @@ internal static class Cli
         return new Result(process.ExitCode, stdout.ToArray(), await readErr);
     }
 
-    public static async Task<Result> MustRunAsync(string program, IEnumerable<string> arguments, byte[]? stdin = null, string? workingDirectory = null)
+    public static async Task<Result> MustRunAsync(
+        string program, IEnumerable<string> arguments, byte[]? stdin = null, string? workingDirectory = null)
     {
         Result result = await RunAsync(program, arguments, stdin, workingDirectory);
         Xunit.Assert.True(result.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited {result.ExitCode}: {result.Stderr}");
@@ -91,7 +93,8 @@ internal static class TestData
         for (int i = 1; i <= rows; i++)
         {
             text.Append(i).Append('\t').Append(42).Append('\t').Append("customer ").Append(random.Next(100000)).Append('\t')
-                .Append(new string((char)('a' + (i % 26)), random.Next(wideColumn))).Append("\tnote with \\t escaped tab\\nand newline\t\\N\n");
+                .Append(new string((char)('a' + (i % 26)), random.Next(wideColumn)))
+                .Append("\tnote with \\t escaped tab\\nand newline\t\\N\n");
         }
 
         return text.ToString();

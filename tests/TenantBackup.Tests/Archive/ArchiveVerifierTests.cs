@@ -119,7 +119,8 @@ public class ArchiveVerifierTests
 
         ArchiveVerification result = await ArchiveVerifier.VerifyAsync(archive.Path, default);
 
-        Assert.Contains(result.Problems, p => p.Entry == ArchiveLayout.ManifestJson && p.Message.Contains("missing", StringComparison.Ordinal));
+        Assert.Contains(
+            result.Problems, p => p.Entry == ArchiveLayout.ManifestJson && p.Message.Contains("missing", StringComparison.Ordinal));
         Assert.Null(result.Manifest);
     }
 
@@ -129,11 +130,13 @@ public class ArchiveVerifierTests
         using var temp = new TempFolder();
         SampleArchive.Written archive = await SampleArchive.WriteAsync(temp, Compression.None);
         File.Delete(Sha256File.PathFor(archive.Path));
-        Repack(archive.Path, entries => [.. entries.SkipLast(1), ("files/extra.txt", "x"u8.ToArray()), entries.Last(), ("files/late.txt", [])]);
+        Repack(archive.Path, entries =>
+            [.. entries.SkipLast(1), ("files/extra.txt", "x"u8.ToArray()), entries.Last(), ("files/late.txt", [])]);
 
         ArchiveVerification result = await ArchiveVerifier.VerifyAsync(archive.Path, default);
 
-        Assert.Contains(result.Problems, p => p.Entry == "files/extra.txt" && p.Message.Contains("not in the manifest", StringComparison.Ordinal));
+        Assert.Contains(
+            result.Problems, p => p.Entry == "files/extra.txt" && p.Message.Contains("not in the manifest", StringComparison.Ordinal));
         Assert.Contains(result.Problems, p => p.Entry == "files/late.txt" && p.Message.Contains("must be last", StringComparison.Ordinal));
     }
 

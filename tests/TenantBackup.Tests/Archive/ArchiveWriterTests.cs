@@ -42,7 +42,8 @@ public class ArchiveWriterTests
         using var temp = new TempFolder();
         SampleArchive.Written archive = await SampleArchive.WriteAsync(temp, compression);
 
-        Cli.Result list = await Cli.MustRunAsync("tar", [.. SampleArchive.TarFlags(compression), "--utc", "--numeric-owner", "-tvf", archive.Path]);
+        Cli.Result list = await Cli.MustRunAsync(
+            "tar", [.. SampleArchive.TarFlags(compression), "--utc", "--numeric-owner", "-tvf", archive.Path]);
 
         foreach (string line in list.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -65,7 +66,8 @@ public class ArchiveWriterTests
         await Cli.MustRunAsync("tar", [.. SampleArchive.TarFlags(compression), "-xf", archive.Path, "-C", extracted]);
 
         // The sidecar: sha256sum accepts it, and it agrees with the summary and the file.
-        Cli.Result check = await Cli.MustRunAsync("sha256sum", ["-c", Path.GetFileName(archive.Path) + ".sha256"], workingDirectory: temp.Path);
+        Cli.Result check = await Cli.MustRunAsync(
+            "sha256sum", ["-c", Path.GetFileName(archive.Path) + ".sha256"], workingDirectory: temp.Path);
         Assert.Contains(": OK", check.Text, StringComparison.Ordinal);
         byte[] file = await File.ReadAllBytesAsync(archive.Path);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(file)), archive.Summary.Sha256);
@@ -146,7 +148,8 @@ public class ArchiveWriterTests
     [Fact]
     public async Task ZeroRows_IsOneEmptyChunk()
     {
-        (TableData table, Dictionary<string, byte[]> entries, ArchiveManifest manifest) = await WriteTableAsync(string.Empty, chunkSize: 4096);
+        (TableData table, Dictionary<string, byte[]> entries, ArchiveManifest manifest) =
+            await WriteTableAsync(string.Empty, chunkSize: 4096);
 
         Assert.Equal(["data/0007-public.t.0001.copy"], table.Entries);
         Assert.Empty(entries["data/0007-public.t.0001.copy"]);
@@ -161,7 +164,8 @@ public class ArchiveWriterTests
         string text = TestData.CopyText(20_000, seed: 13);
         var reports = new List<(long Rows, long Bytes)>();
 
-        (TableData table, _, _) = await WriteTableAsync(text, chunkSize: 64 * 1024, onProgress: (rows, bytes) => reports.Add((rows, bytes)));
+        (TableData table, _, _) = await WriteTableAsync(
+            text, chunkSize: 64 * 1024, onProgress: (rows, bytes) => reports.Add((rows, bytes)));
 
         Assert.True(reports.Count > 3);
         Assert.Equal(reports.OrderBy(r => r.Rows).ThenBy(r => r.Bytes), reports);
@@ -195,7 +199,8 @@ public class ArchiveWriterTests
     {
         await using ArchiveWriter writer = ArchiveWriter.Create(new MemoryStream(), Compression.None, null, SampleArchive.EntryTime);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => writer.WriteTableDataAsync(1, "s", "t", new StringReader(""), null, default));
+        await Assert.ThrowsAsync<InvalidOperationException>(
+            () => writer.WriteTableDataAsync(1, "s", "t", new StringReader(""), null, default));
         await Assert.ThrowsAsync<InvalidOperationException>(() => writer.WriteJsonEntryAsync(ArchiveLayout.SchemaJson, 1, default));
         await writer.WriteJsonEntryAsync(ArchiveLayout.TenantBackupJson, 1, default);
         await Assert.ThrowsAsync<InvalidOperationException>(() => writer.CompleteAsync("id", default));
@@ -275,12 +280,19 @@ public class ArchiveWriterTests
         Assert.Equal(fromText.Entries.Keys, fromBytes.Entries.Keys);
         Assert.All(fromText.Entries, e => Assert.Equal(e.Value, fromBytes.Entries[e.Key]));
         Assert.True(fromText.Entries.Count > 2);
-        Assert.Equal(Encoding.UTF8.GetBytes(copyText), fromBytes.Entries.Where(e => e.Key.StartsWith("data/", StringComparison.Ordinal)).SelectMany(e => e.Value));
+        Assert.Equal(
+            Encoding.UTF8.GetBytes(copyText),
+            fromBytes.Entries.Where(e => e.Key.StartsWith("data/", StringComparison.Ordinal)).SelectMany(e => e.Value));
     }
 
     /// <summary>Writes one table into an in-memory zstd archive and reads every entry back with <see cref="ArchiveReader"/>.</summary>
     private static async Task<(TableData Table, Dictionary<string, byte[]> Entries, ArchiveManifest Manifest)> WriteTableAsync(
-        string copyText, int chunkSize, string schema = "public", string table = "t", Action<long, long>? onProgress = null, bool asUtf8Bytes = false)
+        string copyText,
+        int chunkSize,
+        string schema = "public",
+        string table = "t",
+        Action<long, long>? onProgress = null,
+        bool asUtf8Bytes = false)
     {
         var output = new MemoryStream();
         TableData data;
@@ -289,7 +301,8 @@ public class ArchiveWriterTests
             await writer.WriteJsonEntryAsync(ArchiveLayout.TenantBackupJson, new { backupId = "b" }, default);
             await writer.WriteJsonEntryAsync(ArchiveLayout.SchemaJson, new { }, default);
             data = asUtf8Bytes
-                ? await writer.WriteTableDataAsync(7, schema, table, new MemoryStream(Encoding.UTF8.GetBytes(copyText)), onProgress, default)
+                ? await writer.WriteTableDataAsync(
+                    7, schema, table, new MemoryStream(Encoding.UTF8.GetBytes(copyText)), onProgress, default)
                 : await writer.WriteTableDataAsync(7, schema, table, new StringReader(copyText), onProgress, default);
             await writer.CompleteAsync("b", default);
         }

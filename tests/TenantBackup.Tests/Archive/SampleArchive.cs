@@ -14,17 +14,25 @@ internal static class SampleArchive
     public sealed record Written(string Path, ArchiveSummary Summary, IReadOnlyList<TableData> Tables, string OrdersText, string FilesRoot);
 
     public static async Task<Written> WriteAsync(
-        TempFolder temp, Compression compression, int chunkSize = 4096, bool withFiles = true, EncryptionKey? key = null, int encryptionChunkSize = 1024)
+        TempFolder temp,
+        Compression compression,
+        int chunkSize = 4096,
+        bool withFiles = true,
+        EncryptionKey? key = null,
+        int encryptionChunkSize = 1024)
     {
-        string path = temp.File("tenant-42-20240506T070809Z-0190a1b2" + CompressionStreams.Extension(compression) + (key is null ? "" : ".tbenc"));
+        string path = temp.File(
+            "tenant-42-20240506T070809Z-0190a1b2" + CompressionStreams.Extension(compression) + (key is null ? "" : ".tbenc"));
         string orders = TestData.CopyText(2000, seed: 11) + "9999\t42\tünïcødé 😀 ✓\t\\N\n";
         string filesRoot = CreateFiles(temp);
         var tables = new List<TableData>();
         ArchiveSummary summary;
         await using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
         {
-            await using ArchiveWriter writer = ArchiveWriter.Create(output, compression, level: null, EntryTime, chunkSize, key, encryptionChunkSize);
-            await writer.WriteJsonEntryAsync(ArchiveLayout.TenantBackupJson, new { format = ArchiveLayout.FormatId, backupId = BackupId, tenant = "42" }, default);
+            await using ArchiveWriter writer = ArchiveWriter.Create(
+                output, compression, level: null, EntryTime, chunkSize, key, encryptionChunkSize);
+            await writer.WriteJsonEntryAsync(
+                ArchiveLayout.TenantBackupJson, new { format = ArchiveLayout.FormatId, backupId = BackupId, tenant = "42" }, default);
             await writer.WriteJsonEntryAsync(ArchiveLayout.SchemaJson, new { tables = new[] { "public.orders", "public.empty" } }, default);
             tables.Add(await writer.WriteTableDataAsync(1, "public", "orders", new StringReader(orders), null, default));
             tables.Add(await writer.WriteTableDataAsync(2, "public", "empty", new StringReader(string.Empty), null, default));

@@ -124,7 +124,8 @@ public class ZstdStreamTests
         Assert.Equal(ErrorCode.ArchiveCorrupt, ex.Code);
 
         // A valid magic followed by garbage.
-        ex = await Assert.ThrowsAsync<TenantBackupException>(() => DecompressAsync([0x28, 0xB5, 0x2F, 0xFD, .. TestData.Random(100_000, seed: 8)]));
+        ex = await Assert.ThrowsAsync<TenantBackupException>(
+            () => DecompressAsync([0x28, 0xB5, 0x2F, 0xFD, .. TestData.Random(100_000, seed: 8)]));
         Assert.Equal(ErrorCode.ArchiveCorrupt, ex.Code);
     }
 

@@ -49,7 +49,8 @@ public sealed class BackupFailureTests(PostgresFixture fixture)
         Assert.Contains("integer", error.Message, StringComparison.Ordinal);
         Assert.Empty(scratch.Files());
         await using var connection = await fixture.OpenConnectionAsync(scratch.Database);
-        Assert.Equal(TestSchema.RowCount("public.customers", 1), (await TableDump.RowsAsync(connection, "public.customers", "tenant_id = 1")).Count);
+        var rows = await TableDump.RowsAsync(connection, "public.customers", "tenant_id = 1");
+        Assert.Equal(TestSchema.RowCount("public.customers", 1), rows.Count);
     }
 
     [Fact]
@@ -109,7 +110,8 @@ public sealed class BackupFailureTests(PostgresFixture fixture)
         await using var scratch = await BackupScratch.CreateAsync(fixture);
         await using (var admin = await fixture.OpenConnectionAsync(scratch.Database))
         {
-            await Exec(admin, "DO $$ BEGIN CREATE ROLE tb_pw_user LOGIN PASSWORD 'right-one'; EXCEPTION WHEN duplicate_object THEN NULL; END $$;");
+            await Exec(
+                admin, "DO $$ BEGIN CREATE ROLE tb_pw_user LOGIN PASSWORD 'right-one'; EXCEPTION WHEN duplicate_object THEN NULL; END $$;");
             // The test server trusts loopback; make this one role prove its password.
             var hbaFile = (string)(await new NpgsqlCommand("SHOW hba_file", admin).ExecuteScalarAsync())!;
             var hba = await File.ReadAllTextAsync(hbaFile);
@@ -123,7 +125,8 @@ public sealed class BackupFailureTests(PostgresFixture fixture)
         }
 
         const string wrong = "Wrong-Pa55word-xyz";
-        var connection = new NpgsqlConnectionStringBuilder(scratch.ConnectionString) { Username = "tb_pw_user", Password = wrong }.ConnectionString;
+        var connection = new NpgsqlConnectionStringBuilder(scratch.ConnectionString) { Username = "tb_pw_user", Password = wrong }
+            .ConnectionString;
         var error = await FailsAsync(scratch.Request("1") with { ConnectionString = connection });
 
         Assert.Equal(ErrorCode.AuthenticationFailed, error.Code);
@@ -185,7 +188,8 @@ public sealed class BackupFailureTests(PostgresFixture fixture)
                 cancel.Cancel();
             }
         });
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new BackupEngine().BackupAsync(scratch.Request("1"), progress, cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => new BackupEngine().BackupAsync(scratch.Request("1"), progress, cancel.Token));
 
         Assert.True(sawPartial);
         Assert.Equal(filesBefore, scratch.Files());
@@ -254,7 +258,8 @@ public sealed class BackupFailureTests(PostgresFixture fixture)
             if (e.Phase == "export" && e.Table == "public.customers" && !inserted)
             {
                 inserted = true;
-                using var command = new NpgsqlCommand("INSERT INTO public.audit_log (tenant_id, at, action) VALUES (1, now(), 'during backup')", writer);
+                using var command = new NpgsqlCommand(
+                    "INSERT INTO public.audit_log (tenant_id, at, action) VALUES (1, now(), 'during backup')", writer);
                 command.ExecuteNonQuery();
             }
         });

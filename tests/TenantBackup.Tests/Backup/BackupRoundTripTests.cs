@@ -20,11 +20,14 @@ public sealed class BackupRoundTripTests(PostgresFixture fixture)
     [InlineData(1, Compression.Zstd, "--zstd")]
     [InlineData(2, Compression.Gzip, "--gzip")]
     [InlineData(3, Compression.None, "")]
-    public async Task Plain_tar_and_COPY_FROM_give_back_every_row_of_the_tenant_and_no_other(int tenant, Compression compression, string tarFlag)
+    public async Task Plain_tar_and_COPY_FROM_give_back_every_row_of_the_tenant_and_no_other(
+        int tenant, Compression compression, string tarFlag)
     {
         await using var scratch = await BackupScratch.CreateAsync(fixture);
         var info = await new BackupEngine().BackupAsync(
-            scratch.Request(tenant.ToString()) with { Compression = compression, CompressionExplicit = true }, null, CancellationToken.None);
+            scratch.Request(tenant.ToString()) with { Compression = compression, CompressionExplicit = true },
+            null,
+            CancellationToken.None);
 
         var extracted = Directory.CreateTempSubdirectory("tb-extract-").FullName;
         var target = await fixture.CreateDatabaseAsync(await fixture.SchemaTemplateAsync());
@@ -33,7 +36,8 @@ public sealed class BackupRoundTripTests(PostgresFixture fixture)
             var tar = await ProcessRunner.RunAsync(
                 "tar", [.. tarFlag.Length > 0 ? new[] { tarFlag } : [], "-xf", info.Path, "-C", extracted], TimeSpan.FromMinutes(1));
             Assert.True(tar.Succeeded, tar.Describe());
-            var sha = await ProcessRunner.RunAsync("sha256sum", ["-c", info.Path + ".sha256"], TimeSpan.FromMinutes(1), workingDirectory: scratch.Repository);
+            var sha = await ProcessRunner.RunAsync(
+                "sha256sum", ["-c", info.Path + ".sha256"], TimeSpan.FromMinutes(1), workingDirectory: scratch.Repository);
             Assert.True(sha.Succeeded, sha.Describe());
 
             await LoadWithPsqlAsync(extracted, target);
@@ -45,7 +49,9 @@ public sealed class BackupRoundTripTests(PostgresFixture fixture)
                 var expected = await TableDump.RowsAsync(source, table, TestSchema.TenantWhere(table, tenant));
                 var actual = await TableDump.RowsAsync(restored, table);
                 Assert.Equal(TestSchema.RowCount(table, tenant), expected.Count);
-                Assert.True(expected.SequenceEqual(actual), $"{table}: {expected.Count} rows expected, {actual.Count} loaded; first difference: " +
+                Assert.True(
+                    expected.SequenceEqual(actual),
+                    $"{table}: {expected.Count} rows expected, {actual.Count} loaded; first difference: " +
                     expected.Except(actual).Concat(actual.Except(expected)).FirstOrDefault());
             }
 
@@ -68,8 +74,10 @@ public sealed class BackupRoundTripTests(PostgresFixture fixture)
         var script = new StringBuilder("SET session_replication_role = replica;\n"); // the cycle and shared parents are not loaded
         foreach (var table in schema.RootElement.GetProperty("tables").EnumerateArray())
         {
-            var name = $"{TableDump.QuoteIdentifier(table.GetProperty("schema").GetString()!)}.{TableDump.QuoteIdentifier(table.GetProperty("name").GetString()!)}";
-            var columns = string.Join(", ", table.GetProperty("dataColumns").EnumerateArray().Select(c => TableDump.QuoteIdentifier(c.GetString()!)));
+            var name = TableDump.QuoteIdentifier(table.GetProperty("schema").GetString()!) + "." +
+                TableDump.QuoteIdentifier(table.GetProperty("name").GetString()!);
+            var columns = string.Join(
+                ", ", table.GetProperty("dataColumns").EnumerateArray().Select(c => TableDump.QuoteIdentifier(c.GetString()!)));
             var prefix = $"{table.GetProperty("ordinal").GetInt32():D4}-";
             var chunks = Directory.GetFiles(Path.Combine(extracted, "data"), prefix + "*.copy").Order(StringComparer.Ordinal).ToList();
             Assert.NotEmpty(chunks);
@@ -82,7 +90,10 @@ public sealed class BackupRoundTripTests(PostgresFixture fixture)
         var file = Path.Combine(extracted, "load.sql");
         await File.WriteAllTextAsync(file, script.ToString());
         var psql = await ProcessRunner.RunAsync(
-            fixture.PsqlPath, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", file], TimeSpan.FromMinutes(2), environment: fixture.EnvironmentFor(database));
+            fixture.PsqlPath,
+            ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", file],
+            TimeSpan.FromMinutes(2),
+            environment: fixture.EnvironmentFor(database));
         Assert.True(psql.Succeeded, psql.Describe());
     }
 
@@ -90,7 +101,8 @@ public sealed class BackupRoundTripTests(PostgresFixture fixture)
     public async Task The_index_entry_sidecar_and_manifest_describe_the_archive_file()
     {
         await using var scratch = await BackupScratch.CreateAsync(fixture);
-        var info = await new BackupEngine().BackupAsync(scratch.Request("1") with { Message = "before migration 42" }, null, CancellationToken.None);
+        var info = await new BackupEngine().BackupAsync(
+            scratch.Request("1") with { Message = "before migration 42" }, null, CancellationToken.None);
 
         var bytes = await File.ReadAllBytesAsync(info.Path);
         var sha = Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
@@ -100,7 +112,9 @@ public sealed class BackupRoundTripTests(PostgresFixture fixture)
         Assert.Matches(@"^tenant-1-\d{8}T\d{6}Z-[0-9a-f]{8}\.tar\.zst$", Path.GetFileName(info.Path));
         Assert.Equal(TestSchema.TotalRows(1), info.RowCount);
         Assert.Equal(TestSchema.ScopedTables.Count, info.TableCount);
-        Assert.Equal(("1", "tenant_id", "full", "available", "zstd", "before migration 42"), (info.Tenant, info.TenantColumn, info.Kind, info.Status, info.Compression, info.Message));
+        Assert.Equal(
+            ("1", "tenant_id", "full", "available", "zstd", "before migration 42"),
+            (info.Tenant, info.TenantColumn, info.Kind, info.Status, info.Compression, info.Message));
         Assert.Equal(scratch.Database, info.Database);
 
         var listed = Assert.Single(BackupRepository.Open(scratch.Repository).List("1"));
@@ -120,8 +134,10 @@ public sealed class BackupRoundTripTests(PostgresFixture fixture)
 
         using var metadata = JsonDocument.Parse(data["tenantbackup.json"]);
         var root = metadata.RootElement;
-        Assert.Equal(("tenantbackup/1", info.Id, "1", "integer"), (root.GetProperty("format").GetString(), root.GetProperty("id").GetString(),
-            root.GetProperty("tenant").GetProperty("value").GetString(), root.GetProperty("tenant").GetProperty("type").GetString()));
+        Assert.Equal(
+            ("tenantbackup/1", info.Id, "1", "integer"),
+            (root.GetProperty("format").GetString(), root.GetProperty("id").GetString(),
+                root.GetProperty("tenant").GetProperty("value").GetString(), root.GetProperty("tenant").GetProperty("type").GetString()));
         Assert.False(string.IsNullOrEmpty(root.GetProperty("snapshot").GetProperty("snapshot").GetString()));
         Assert.DoesNotContain("password", Encoding.UTF8.GetString(data["tenantbackup.json"]), StringComparison.OrdinalIgnoreCase);
     }
@@ -135,7 +151,8 @@ public sealed class BackupRoundTripTests(PostgresFixture fixture)
         await File.WriteAllTextAsync(Path.Combine(folder, "logo.png"), "not really a png");
         await File.WriteAllBytesAsync(Path.Combine(folder, "uploads", "2026", "report é.pdf"), [0, 1, 2, 255]);
 
-        var info = await new BackupEngine().BackupAsync(scratch.Request("2") with { IncludePaths = [folder] }, null, CancellationToken.None);
+        var info = await new BackupEngine().BackupAsync(
+            scratch.Request("2") with { IncludePaths = [folder] }, null, CancellationToken.None);
 
         var (names, data) = await ArchiveContents.ReadAsync(info.Path);
         Assert.Equal("not really a png", Encoding.UTF8.GetString(data["files/01/logo.png"]));

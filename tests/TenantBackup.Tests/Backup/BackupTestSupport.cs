@@ -34,7 +34,11 @@ internal sealed class BackupScratch : IAsyncDisposable
 
     /// <summary>The repository's files, for "nothing was left behind" checks (the index lock file is not a backup).</summary>
     public IReadOnlyList<string> Files() =>
-        Directory.GetFiles(Repository).Select(Path.GetFileName).Where(n => n != "backups.json.lock").Order(StringComparer.Ordinal).ToList()!;
+        Directory.GetFiles(Repository)
+            .Select(Path.GetFileName)
+            .Where(n => n != "backups.json.lock")
+            .Order(StringComparer.Ordinal)
+            .ToList()!;
 
     public async ValueTask DisposeAsync()
     {

@@ -9,7 +9,8 @@ namespace TenantBackup.Tests.Backup;
 [Collection(PostgresCollection.Name)]
 public sealed class ScopeOnTestSchemaTests(PostgresFixture fixture)
 {
-    private async Task<(JsonDocument Schema, JsonDocument Manifest)> BackupAsync(Func<TenantBackup.Engine.BackupRequest, TenantBackup.Engine.BackupRequest>? change = null)
+    private async Task<(JsonDocument Schema, JsonDocument Manifest)> BackupAsync(
+        Func<TenantBackup.Engine.BackupRequest, TenantBackup.Engine.BackupRequest>? change = null)
     {
         await using var scratch = await BackupScratch.CreateAsync(fixture);
         var request = scratch.Request("1");
@@ -37,7 +38,10 @@ public sealed class ScopeOnTestSchemaTests(PostgresFixture fixture)
             tables["public.invoice_lines"].GetProperty("path").EnumerateArray().Select(p => p.GetString()));
         Assert.True(tables["public.events"].GetProperty("partitioned").GetBoolean());
 
-        var shared = schema.RootElement.GetProperty("sharedReferences").EnumerateArray().Select(r => r.GetProperty("references").GetString()).Distinct().Order();
+        var shared = schema.RootElement.GetProperty("sharedReferences").EnumerateArray()
+            .Select(r => r.GetProperty("references").GetString())
+            .Distinct()
+            .Order();
         Assert.Equal(TestSchema.SharedTables.Order(StringComparer.Ordinal), shared);
 
         // Partitioned events are read once, through the parent.
@@ -60,7 +64,8 @@ public sealed class ScopeOnTestSchemaTests(PostgresFixture fixture)
         foreach (var (child, parent) in new[]
         {
             ("public.projects", "public.customers"), ("public.invoices", "public.projects"), ("public.invoice_lines", "public.invoices"),
-            ("public.document_versions", "public.documents"), ("billing.Charges", "billing.Payment Methods"), ("public.staff", "public.stores"),
+            ("public.document_versions", "public.documents"), ("billing.Charges", "billing.Payment Methods"),
+            ("public.staff", "public.stores"),
         })
         {
             Assert.True(ordered.IndexOf(parent) < ordered.IndexOf(child), $"{parent} must come before {child}");
@@ -70,7 +75,9 @@ public sealed class ScopeOnTestSchemaTests(PostgresFixture fixture)
         Assert.True(cycle.GetProperty("breakable").GetBoolean());
         Assert.Equal(["public.staff", "public.stores"], cycle.GetProperty("tables").EnumerateArray().Select(t => t.GetString()));
         var broken = Assert.Single(cycle.GetProperty("edges").EnumerateArray(), e => e.TryGetProperty("breakBy", out _));
-        Assert.Equal((TestSchema.CycleConstraint, "deferred"), (broken.GetProperty("constraint").GetString(), broken.GetProperty("breakBy").GetString()));
+        Assert.Equal(
+            (TestSchema.CycleConstraint, "deferred"),
+            (broken.GetProperty("constraint").GetString(), broken.GetProperty("breakBy").GetString()));
     }
 
     [Fact]
@@ -92,7 +99,9 @@ public sealed class ScopeOnTestSchemaTests(PostgresFixture fixture)
     public async Task Include_and_exclude_patterns_narrow_the_tables_backed_up()
     {
         var (included, _) = await BackupAsync(r => r with { IncludeTables = ["invoice*", "billing.*"] });
-        Assert.Equal(["billing.Charges", "billing.Payment Methods", "public.invoice_lines", "public.invoices"], Tables(included).Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["billing.Charges", "billing.Payment Methods", "public.invoice_lines", "public.invoices"],
+            Tables(included).Keys.Order(StringComparer.Ordinal));
 
         var (excluded, _) = await BackupAsync(r => r with { ExcludeTables = ["audit_log", "public.events"] });
         Assert.DoesNotContain("public.audit_log", Tables(excluded).Keys);

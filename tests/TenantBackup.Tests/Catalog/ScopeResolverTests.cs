@@ -17,14 +17,23 @@ public class ScopeResolverTests
             parts[0],
             parts[1],
             false,
-            columns.Select(c => new CatalogColumn(c.TrimEnd('?'), c.StartsWith("tenant_id", StringComparison.Ordinal) || c == "id" ? "integer" : "text", !c.EndsWith('?'), null, false, null)).ToList(),
+            columns
+                .Select(c => new CatalogColumn(
+                    c.TrimEnd('?'),
+                    c.StartsWith("tenant_id", StringComparison.Ordinal) || c == "id" ? "integer" : "text",
+                    !c.EndsWith('?'),
+                    null,
+                    false,
+                    null))
+                .ToList(),
             pk,
             [],
             fks,
             []);
     }
 
-    private static CatalogForeignKey Fk(string name, string column, string references, string referencedColumn = "id", bool deferrable = false)
+    private static CatalogForeignKey Fk(
+        string name, string column, string references, string referencedColumn = "id", bool deferrable = false)
     {
         var parts = references.Split('.');
         return new CatalogForeignKey(name, [column], parts[0], parts[1], [referencedColumn], deferrable, false);
@@ -34,17 +43,22 @@ public class ScopeResolverTests
     private static readonly CatalogTable Countries = Table("public.countries", ["code", "name"], ["code"]);
 
     private static readonly CatalogTable Customers = Table(
-        "public.customers", ["id", "tenant_id", "country?"], ["id"], Fk("customers_tenant", "tenant_id", "public.tenants"), Fk("customers_country", "country", "public.countries", "code"));
+        "public.customers", ["id", "tenant_id", "country?"], ["id"],
+        Fk("customers_tenant", "tenant_id", "public.tenants"), Fk("customers_country", "country", "public.countries", "code"));
 
-    private static readonly CatalogTable Invoices = Table("public.invoices", ["id", "customer_id"], ["id"], Fk("invoices_customer", "customer_id", "public.customers"));
-    private static readonly CatalogTable Lines = Table("public.invoice_lines", ["invoice_id", "no"], ["invoice_id", "no"], Fk("lines_invoice", "invoice_id", "public.invoices"));
+    private static readonly CatalogTable Invoices = Table(
+        "public.invoices", ["id", "customer_id"], ["id"], Fk("invoices_customer", "customer_id", "public.customers"));
+    private static readonly CatalogTable Lines = Table(
+        "public.invoice_lines", ["invoice_id", "no"], ["invoice_id", "no"], Fk("lines_invoice", "invoice_id", "public.invoices"));
 
     [Fact]
     public void Root_direct_and_indirect_tables_in_parent_first_order_and_shared_tables_left_out()
     {
         var scope = ScopeResolver.Resolve([Lines, Invoices, Countries, Customers, Tenants], "tenant_id", [], []);
 
-        Assert.Equal(["public.tenants", "public.customers", "public.invoices", "public.invoice_lines"], scope.Tables.Select(t => t.Table.QualifiedName));
+        Assert.Equal(
+            ["public.tenants", "public.customers", "public.invoices", "public.invoice_lines"],
+            scope.Tables.Select(t => t.Table.QualifiedName));
         Assert.Equal([ScopeKind.Root, ScopeKind.Direct, ScopeKind.Indirect, ScopeKind.Indirect], scope.Tables.Select(t => t.Kind));
         Assert.Equal("public.tenants", scope.Root!.Table.QualifiedName);
         Assert.Equal("integer", scope.TenantType);
@@ -71,7 +85,9 @@ public class ScopeResolverTests
     [Fact]
     public void A_table_with_two_paths_keeps_rows_reachable_through_either()
     {
-        var notes = Table("public.notes", ["id", "customer_id?", "invoice_id?"], ["id"], Fk("n_c", "customer_id", "public.customers"), Fk("n_i", "invoice_id", "public.invoices"));
+        var notes = Table(
+            "public.notes", ["id", "customer_id?", "invoice_id?"], ["id"],
+            Fk("n_c", "customer_id", "public.customers"), Fk("n_i", "invoice_id", "public.invoices"));
         var scope = ScopeResolver.Resolve([notes, Invoices, Customers, Tenants], "tenant_id", [], []);
 
         var filter = scope.Tables.Single(t => t.Table.Name == "notes").FilterSql;
@@ -83,8 +99,12 @@ public class ScopeResolverTests
     public void Include_and_exclude_wildcards_match_table_or_schema_qualified_names_case_insensitively()
     {
         var all = new[] { Lines, Invoices, Customers, Tenants };
-        Assert.Equal(["public.invoices", "public.invoice_lines"], ScopeResolver.Resolve(all, "tenant_id", ["INVOICE*"], []).Tables.Select(t => t.Table.QualifiedName));
-        Assert.Equal(["public.tenants", "public.customers"], ScopeResolver.Resolve(all, "tenant_id", [], ["public.invoice*"]).Tables.Select(t => t.Table.QualifiedName));
+        Assert.Equal(
+            ["public.invoices", "public.invoice_lines"],
+            ScopeResolver.Resolve(all, "tenant_id", ["INVOICE*"], []).Tables.Select(t => t.Table.QualifiedName));
+        Assert.Equal(
+            ["public.tenants", "public.customers"],
+            ScopeResolver.Resolve(all, "tenant_id", [], ["public.invoice*"]).Tables.Select(t => t.Table.QualifiedName));
 
         var error = Assert.Throws<TenantBackupException>(() => ScopeResolver.Resolve(all, "tenant_id", ["nosuch*"], []));
         Assert.Equal(ErrorCode.ScopeError, error.Code);
@@ -106,8 +126,12 @@ public class ScopeResolverTests
     [Fact]
     public void A_two_table_cycle_is_broken_at_its_deferrable_edge_and_the_rest_keeps_parents_first()
     {
-        var stores = Table("public.stores", ["id", "tenant_id", "manager_id?"], ["id"], Fk("stores_tenant", "tenant_id", "public.tenants"), Fk("stores_manager", "manager_id", "public.staff", deferrable: true));
-        var staff = Table("public.staff", ["id", "tenant_id", "store_id"], ["id"], Fk("staff_tenant", "tenant_id", "public.tenants"), Fk("staff_store", "store_id", "public.stores"));
+        var stores = Table(
+            "public.stores", ["id", "tenant_id", "manager_id?"], ["id"],
+            Fk("stores_tenant", "tenant_id", "public.tenants"), Fk("stores_manager", "manager_id", "public.staff", deferrable: true));
+        var staff = Table(
+            "public.staff", ["id", "tenant_id", "store_id"], ["id"],
+            Fk("staff_tenant", "tenant_id", "public.tenants"), Fk("staff_store", "store_id", "public.stores"));
         var scope = ScopeResolver.Resolve([staff, stores, Tenants], "tenant_id", [], []);
 
         Assert.Equal(["public.tenants", "public.stores", "public.staff"], scope.Tables.Select(t => t.Table.QualifiedName));
@@ -145,9 +169,13 @@ public class ScopeResolverTests
     [Fact]
     public void Self_references_are_not_cycles_and_tenant_less_tables_referencing_each_other_terminate()
     {
-        var employees = Table("public.employees", ["id", "tenant_id", "manager_id?"], ["id"], Fk("emp_tenant", "tenant_id", "public.tenants"), Fk("emp_manager", "manager_id", "public.employees"));
+        var employees = Table(
+            "public.employees", ["id", "tenant_id", "manager_id?"], ["id"],
+            Fk("emp_tenant", "tenant_id", "public.tenants"), Fk("emp_manager", "manager_id", "public.employees"));
         // comments: child of customers, and of itself: the self key must not recurse into the filter.
-        var comments = Table("public.comments", ["id", "customer_id", "reply_to?"], ["id"], Fk("c_cust", "customer_id", "public.customers"), Fk("c_reply", "reply_to", "public.comments"));
+        var comments = Table(
+            "public.comments", ["id", "customer_id", "reply_to?"], ["id"],
+            Fk("c_cust", "customer_id", "public.customers"), Fk("c_reply", "reply_to", "public.comments"));
         var scope = ScopeResolver.Resolve([employees, comments, Customers, Tenants], "tenant_id", [], []);
 
         Assert.Empty(scope.Cycles);

@@ -17,7 +17,8 @@ public sealed class CliBackupTests(PostgresFixture fixture)
         var repository = Path.Combine(folder.Path, "repository"); // the backup creates it
 
         // No --connection: the standard PG* variables say where the database is, as for psql.
-        var backup = await CliProcess.RunAsync(["backup", "--tenant", "2", "--repository", repository, "--json"], fixture.EnvironmentFor(database));
+        var backup = await CliProcess.RunAsync(
+            ["backup", "--tenant", "2", "--repository", repository, "--json"], fixture.EnvironmentFor(database));
 
         Assert.True(backup.ExitCode == 0, backup.Describe());
         string id;
@@ -51,7 +52,8 @@ public sealed class CliBackupTests(PostgresFixture fixture)
         AssertOnlyBackupFiles(repository);
         await AssertSha256SumAsync(archive);
         var entries = await AssertTarListingAsync(archive, "--zstd", "-tf");
-        Assert.Contains(entries, e => e.StartsWith("data/", StringComparison.Ordinal) && e.Contains("public.invoice_lines", StringComparison.Ordinal));
+        Assert.Contains(
+            entries, e => e.StartsWith("data/", StringComparison.Ordinal) && e.Contains("public.invoice_lines", StringComparison.Ordinal));
         await fixture.DropDatabaseAsync(database);
     }
 
@@ -86,7 +88,8 @@ public sealed class CliBackupTests(PostgresFixture fixture)
     {
         var database = await fixture.CreateTenantDatabaseAsync();
         using var folder = new TempFolder();
-        string[] arguments = ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "1", "--repository", folder.Path, "--json"];
+        string[] arguments =
+            ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "1", "--repository", folder.Path, "--json"];
 
         using var first = CliProcess.Start(arguments);
         using var second = CliProcess.Start(arguments);

@@ -52,7 +52,10 @@ internal sealed class CliProcess : IDisposable
     /// <summary>True once the child has exited.</summary>
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts <c>dotnet tenantbackup.dll <paramref name="arguments"/></c>; <paramref name="environment"/> entries set (or, when null, remove) variables.</summary>
+    /// <summary>
+    /// Starts <c>dotnet tenantbackup.dll <paramref name="arguments"/></c>; <paramref name="environment"/> entries set (or,
+    /// when null, remove) variables.
+    /// </summary>
     public static CliProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var dotnet = DotnetHost();
@@ -102,7 +105,9 @@ internal sealed class CliProcess : IDisposable
         return await process.WaitAsync(timeout ?? TimeSpan.FromSeconds(60));
     }
 
-    /// <summary>Waits for the child to exit and returns what it printed; kills it and fails the test after <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Waits for the child to exit and returns what it printed; kills it and fails the test after <paramref name="timeout"/>.
+    /// </summary>
     public async Task<CliResult> WaitAsync(TimeSpan timeout)
     {
         using var timeoutSource = new CancellationTokenSource(timeout);
@@ -199,7 +204,8 @@ internal sealed class CliProcess : IDisposable
         }
 
         throw new FileNotFoundException(
-            $"The built tenantbackup.dll (with its runtimeconfig.json) is in none of: {string.Join(", ", candidates)}. Build TenantBackup.sln first.");
+            $"The built tenantbackup.dll (with its runtimeconfig.json) is in none of: {string.Join(", ", candidates)}. " +
+            "Build TenantBackup.sln first.");
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
