@@ -32,6 +32,7 @@ Describe 'Restore-TenantBackup' {
             @{ Name = 'Database'; Type = 'string' }
             @{ Name = 'Credential'; Type = 'pscredential' }
             @{ Name = 'TargetTenant'; Type = 'string' }
+            @{ Name = 'RootValues'; Type = 'System.Collections.IDictionary' }
             @{ Name = 'Mode'; Type = 'TenantBackup.Engine.RestoreMode' }
             @{ Name = 'KeyCollision'; Type = 'TenantBackup.Engine.KeyCollisionAction' }
             @{ Name = 'NoPreBackup'; Type = 'switch' }
