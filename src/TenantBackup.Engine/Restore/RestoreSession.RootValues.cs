@@ -58,7 +58,8 @@ internal sealed partial class RestoreSession
         }
 
         return $"{purpose}, but the root table {Scope.Root.Table.QualifiedName} is not being restored; " +
-            "restore it too (-IncludeTable / --include-table, not -ExcludeTable / --exclude-table), or leave -RootValues / --root-value out.";
+            "restore it too (-IncludeTable / --include-table, not -ExcludeTable / --exclude-table), " +
+            "or leave -RootValues / --root-value out.";
     }
 
     private static void CheckRootColumn(RestoreTable root, string? rootKey, string column, string? value)
@@ -67,15 +68,16 @@ internal sealed partial class RestoreSession
         if (string.Equals(column, rootKey, StringComparison.Ordinal))
         {
             throw RootValuesError(
-                $"{column} is the key of the root table {root.Name}: it holds the tenant value, which -TargetTenant / --target-tenant sets; " +
-                $"leave {column} out of -RootValues / --root-value.",
+                $"{column} is the key of the root table {root.Name}: it holds the tenant value, " +
+                $"which -TargetTenant / --target-tenant sets; leave {column} out of -RootValues / --root-value.",
                 column);
         }
 
         if (catalogColumn is { Generated: true })
         {
             throw RootValuesError(
-                $"{root.Name}.{column} is a generated column: PostgreSQL computes it, so it cannot be set; leave it out of -RootValues / --root-value.",
+                $"{root.Name}.{column} is a generated column: PostgreSQL computes it, so it cannot be set; " +
+                "leave it out of -RootValues / --root-value.",
                 column);
         }
 

@@ -68,7 +68,9 @@ public sealed class RestoreRootValuesTests(PostgresFixture fixture)
         foreach (var clone in new[] { 5, 6 })
         {
             TenantData.AssertEqual(
-                WithoutRoot(source), WithoutRoot(await TenantData.ShapeAsync(connection, clone)), $"clone {clone} through its foreign keys");
+                WithoutRoot(source),
+                WithoutRoot(await TenantData.ShapeAsync(connection, clone)),
+                $"clone {clone} through its foreign keys");
         }
 
         TenantData.AssertEqual(others, await TenantData.RowsOutsideAsync(connection, 5, 6), "the source and every other tenant");
@@ -76,8 +78,42 @@ public sealed class RestoreRootValuesTests(PostgresFixture fixture)
         var history = scratch.Restores(backup.Id);
         Assert.Equal(2, history.Count);
         var recorded = history[0].GetProperty("rootValues");
-        Assert.Equal(("acme-staging", "Acme (staging) \\ 'quoted'"), (recorded.GetProperty("slug").GetString(), recorded.GetProperty("name").GetString()));
+        Assert.Equal(
+            ("acme-staging", "Acme (staging) \\ 'quoted'"),
+            (recorded.GetProperty("slug").GetString(), recorded.GetProperty("name").GetString()));
         Assert.Equal(System.Text.Json.JsonValueKind.Null, history[1].GetProperty("rootValues").GetProperty("slug").ValueKind);
+    }
+
+    [Theory]
+    [InlineData(RestoreMode.Replace)]
+    [InlineData(RestoreMode.Merge)]
+    public async Task A_restore_into_the_same_tenant_sets_the_root_values_and_restores_every_other_row(RestoreMode mode)
+    {
+        await using var scratch = await ScratchWithSlugsAsync();
+        var backup = await scratch.BackupAsync(2);
+        await using var connection = await scratch.OpenAsync();
+        var backedUp = await TenantData.RowsAsync(connection, 2);
+        var others = await TenantData.RowsOutsideAsync(connection, 2);
+        await scratch.ExecAsync("UPDATE public.customers SET notes = 'edited' WHERE tenant_id = 2");
+
+        await RestoreScratch.RestoreAsync(scratch.Request(backup) with
+        {
+            Mode = mode,
+            NoPreBackup = true,
+            ExcludeTables = mode == RestoreMode.Merge ? ["audit_log"] : [], // no primary key, which Merge needs; nor a change
+            RootValues = new Dictionary<string, string?> { ["slug"] = "globex-renamed", ["tier"] = "free" },
+        });
+
+        Assert.Equal(
+            await Sql.LinesAsync(
+                connection, "SELECT name, 'globex-renamed', 'free', plan_id, created_at, name_key FROM public.tenants WHERE id = 2"),
+            await Sql.LinesAsync(connection, RootRow + "2"));
+        var restored = await TenantData.RowsAsync(connection, 2);
+        TenantData.AssertEqual(
+            backedUp.Where(e => e.Key != TestSchema.RootTable).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal),
+            restored.Where(e => e.Key != TestSchema.RootTable).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal),
+            $"tenant 2 after a {mode} restore");
+        TenantData.AssertEqual(others, await TenantData.RowsOutsideAsync(connection, 2), "every other tenant");
     }
 
     [Fact]
@@ -89,7 +125,8 @@ public sealed class RestoreRootValuesTests(PostgresFixture fixture)
         var request = scratch.Request(backup) with { TargetTenant = "5" };
 
         var refused = await RestoreScratch.PlanAsync(request);
-        var plan = await RestoreScratch.PlanAsync(request with { RootValues = new Dictionary<string, string?> { ["slug"] = "acme-staging" } });
+        var plan = await RestoreScratch.PlanAsync(
+            request with { RootValues = new Dictionary<string, string?> { ["slug"] = "acme-staging" } });
 
         Assert.False(refused.CanRestore);
         Assert.Contains(refused.Collisions, c => c.Table == "public.tenants" && c.Resolution == "refuse");
