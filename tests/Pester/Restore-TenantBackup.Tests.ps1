@@ -285,6 +285,19 @@ Describe 'Restore-TenantBackup' {
             Invoke-TestSql -Scalar "SELECT count(*) FROM $schema.tenants WHERE id IN (3, 4)" | Should -Be 2
         }
 
+        It 'sets the clone''s root row with -RootValues, and refuses a column the root table does not have' {
+            if ($NoDatabase) { Set-ItResult -Skipped -Because $NoDatabaseReason }
+
+            $clone = $backup | Restore-TenantBackup -ConnectionString $DatabaseConnection -TargetTenant 5 -RootValues @{ name = 'five' } -Force
+
+            $clone.TargetTenant | Should -Be '5'
+            Invoke-TestSql -Scalar "SELECT name FROM $schema.tenants WHERE id = 5" | Should -Be 'five'
+            Get-CustomerRows -Schema $schema -Tenant 5 | Should -Be $original
+            { $backup | Restore-TenantBackup -ConnectionString $DatabaseConnection -TargetTenant 6 -RootValues @{ slug = 'six' } -Force } |
+                Should -Throw -ErrorId 'InvalidArgument,TenantBackup.PowerShell.Commands.RestoreTenantBackupCommand'
+            Invoke-TestSql -Scalar "SELECT count(*) FROM $schema.tenants WHERE id = 6" | Should -Be 0
+        }
+
         It 'records the restore in the repository and shows in the default table view' {
             if ($NoDatabase) { Set-ItResult -Skipped -Because $NoDatabaseReason }
 
