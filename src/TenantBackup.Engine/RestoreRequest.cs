@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace TenantBackup.Engine;
 
 /// <summary>How restored rows meet the target tenant's current rows.</summary>
@@ -79,6 +81,14 @@ public sealed record RestoreRequest
     /// archive needs none.
     /// </summary>
     public EncryptionKey? Encryption { get; init; }
+
+    /// <summary>
+    /// Values for columns of the target tenant's root row (e.g. <c>tenants</c>), by column name, as text that is cast to
+    /// the column's type; null sets SQL NULL. Meant for clones: when the root table has a unique natural column (a slug, a
+    /// subdomain), the clone's root row needs its own value, or the restore is refused as a key collision. Every other
+    /// column keeps the backup's value; the root key column is the tenant value and is set by <see cref="TargetTenant"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> RootValues { get; init; } = ReadOnlyDictionary<string, string?>.Empty;
 
     /// <summary>How long to wait for the tenant's lock.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);

@@ -32,6 +32,7 @@ Describe 'Restore-TenantBackup' {
             @{ Name = 'Database'; Type = 'string' }
             @{ Name = 'Credential'; Type = 'pscredential' }
             @{ Name = 'TargetTenant'; Type = 'string' }
+            @{ Name = 'RootValues'; Type = 'System.Collections.IDictionary' }
             @{ Name = 'Mode'; Type = 'TenantBackup.Engine.RestoreMode' }
             @{ Name = 'KeyCollision'; Type = 'TenantBackup.Engine.KeyCollisionAction' }
             @{ Name = 'NoPreBackup'; Type = 'switch' }
@@ -282,6 +283,19 @@ Describe 'Restore-TenantBackup' {
             Get-CustomerRows -Schema $schema -Tenant 4 | Should -Be $original
             Get-CustomerRows -Schema $schema -Tenant 2 | Should -Be $otherTenant
             Invoke-TestSql -Scalar "SELECT count(*) FROM $schema.tenants WHERE id IN (3, 4)" | Should -Be 2
+        }
+
+        It 'sets the clone''s root row with -RootValues, and refuses a column the root table does not have' {
+            if ($NoDatabase) { Set-ItResult -Skipped -Because $NoDatabaseReason }
+
+            $clone = $backup | Restore-TenantBackup -ConnectionString $DatabaseConnection -TargetTenant 5 -RootValues @{ name = 'five' } -Force
+
+            $clone.TargetTenant | Should -Be '5'
+            Invoke-TestSql -Scalar "SELECT name FROM $schema.tenants WHERE id = 5" | Should -Be 'five'
+            Get-CustomerRows -Schema $schema -Tenant 5 | Should -Be $original
+            { $backup | Restore-TenantBackup -ConnectionString $DatabaseConnection -TargetTenant 6 -RootValues @{ slug = 'six' } -Force } |
+                Should -Throw -ErrorId 'InvalidArgument,TenantBackup.PowerShell.Commands.RestoreTenantBackupCommand'
+            Invoke-TestSql -Scalar "SELECT count(*) FROM $schema.tenants WHERE id = 6" | Should -Be 0
         }
 
         It 'records the restore in the repository and shows in the default table view' {

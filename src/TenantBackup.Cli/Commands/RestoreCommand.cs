@@ -35,6 +35,13 @@ internal sealed class RestoreCommand : Command
         HelpName = "V",
     };
 
+    private readonly Option<string[]> _rootValue = new("--root-value")
+    {
+        Description = "Set a column of the new tenant's root row, e.g. slug=acme-staging (repeatable; COLUMN= is an empty string); "
+            + "for a clone whose root table has a unique column.",
+        HelpName = "COLUMN=VALUE",
+    };
+
     private readonly Option<string> _mode = new("--mode")
     {
         Description = "replace (default: delete the tenant's rows, then insert), merge (upsert by primary key) "
@@ -107,11 +114,13 @@ internal sealed class RestoreCommand : Command
         _keyCollision.AcceptOnlyFromAmong("remap", "fail");
         _source.Validators.Add(RequireText);
         _targetTenant.Validators.Add(SharedOptions.RequireText);
+        _rootValue.Validators.Add(RequireColumnValue);
 
         Add(_source);
         Add(_connection);
         Add(_repository);
         Add(_targetTenant);
+        Add(_rootValue);
         Add(_mode);
         Add(_keyCollision);
         Add(_noPreBackup);
@@ -150,6 +159,7 @@ internal sealed class RestoreCommand : Command
             ArchivePath = isPath ? Path.GetFullPath(source) : null,
             Repository = parseResult.GetValue(command._repository) is { } repository ? Path.GetFullPath(repository) : null,
             TargetTenant = parseResult.GetValue(command._targetTenant),
+            RootValues = RootValues(parseResult.GetValue(command._rootValue) ?? []),
             NoPreBackup = parseResult.GetValue(command._noPreBackup),
             DisableTriggers = parseResult.GetValue(command._disableTriggers),
             IncludeTables = parseResult.GetValue(command._includeTable) ?? [],
@@ -183,6 +193,25 @@ internal sealed class RestoreCommand : Command
         }
 
         return request;
+    }
+
+    /// <summary><c>--root-value COLUMN=VALUE</c> pairs by column; the value is everything after the first <c>=</c>.</summary>
+    /// <exception cref="TenantBackupException">A column given twice.</exception>
+    internal static IReadOnlyDictionary<string, string?> RootValues(IEnumerable<string> pairs)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var separator = pair.IndexOf('=', StringComparison.Ordinal);
+            var column = pair[..separator];
+            if (!values.TryAdd(column, pair[(separator + 1)..]))
+            {
+                throw new TenantBackupException(
+                    ErrorCode.InvalidArgument, $"--root-value sets the column {column} twice; give each column once.", column);
+            }
+        }
+
+        return values;
     }
 
     /// <summary>
@@ -272,6 +301,17 @@ internal sealed class RestoreCommand : Command
 
         await stderr.WriteLineAsync("tenantbackup: not restored; nothing was changed.").ConfigureAwait(false);
         return ExitCodes.Failure;
+    }
+
+    private static void RequireColumnValue(OptionResult result)
+    {
+        foreach (var pair in result.GetValueOrDefault<string[]>() ?? [])
+        {
+            if (pair.IndexOf('=', StringComparison.Ordinal) <= 0)
+            {
+                result.AddError($"--root-value takes COLUMN=VALUE (e.g. slug=acme-staging; COLUMN= for an empty string), not '{pair}'.");
+            }
+        }
     }
 
     private static void RequireText(ArgumentResult result)

@@ -136,6 +136,9 @@ internal sealed class RestoreRecord
 
     public string? PreRestoreBackupId { get; set; }
 
+    /// <summary>The values the restore set in the target tenant's root row (<see cref="RestoreRequest.RootValues"/>), if any.</summary>
+    public Dictionary<string, string?>? RootValues { get; set; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
 }

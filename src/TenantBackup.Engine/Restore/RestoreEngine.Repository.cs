@@ -67,6 +67,9 @@ public sealed partial class RestoreEngine
             Remapped = result.Remapped,
             Files = result.FilesRestored,
             PreRestoreBackupId = result.PreRestoreBackupId,
+            RootValues = context.Request.RootValues.Count == 0
+                ? null
+                : new Dictionary<string, string?>(context.Request.RootValues, StringComparer.Ordinal),
         };
         try
         {

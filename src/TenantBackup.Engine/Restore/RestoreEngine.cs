@@ -152,7 +152,7 @@ public sealed partial class RestoreEngine
                 progress?.Report(new ProgressEvent("stage", null, 0, session.Tables.Count, 0, 0));
                 await session.StageAsync(null, progress, cancellationToken).ConfigureAwait(false);
                 collisions = await session.RemapAsync(simulate: true, cancellationToken).ConfigureAwait(false);
-                problems.AddRange(collisions.Where(c => c.Resolution == "refuse").Select(c => CollisionMessage(c)));
+                problems.AddRange(collisions.Where(c => c.Resolution == "refuse").Select(c => CollisionMessage(c, session.RootTable)));
                 problems.AddRange(await session.CheckReferencesAsync(cancellationToken).ConfigureAwait(false));
                 tables = await session.PlanTablesAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -307,7 +307,9 @@ public sealed partial class RestoreEngine
         if (refused.Count > 0)
         {
             throw new TenantBackupException(
-                ErrorCode.KeyCollision, string.Join(" ", refused.Select(CollisionMessage)) + " Nothing was changed.", refused);
+                ErrorCode.KeyCollision,
+                string.Join(" ", refused.Select(c => CollisionMessage(c, session.RootTable))) + " Nothing was changed.",
+                refused);
         }
 
         var missing = await session.CheckReferencesAsync(cancellationToken).ConfigureAwait(false);
@@ -340,13 +342,23 @@ public sealed partial class RestoreEngine
         return FilesRestore.Destinations(roots, request.FilesPath);
     }
 
-    private static string CollisionMessage(KeyCollisionInfo collision) => collision.Surrogate
-        ? $"{collision.Count} key(s) of {collision.Table} ({string.Join(", ", collision.Columns)}) are used by other tenants " +
-            $"(e.g. {string.Join(", ", collision.Examples)}); -KeyCollision Fail / --key-collision fail refuses to give them new values; " +
-            "-KeyCollision Remap / --key-collision remap renumbers them."
-        : $"{collision.Count} row(s) of {collision.Table} have a ({string.Join(", ", collision.Columns)}) " +
-            $"that another tenant already uses (e.g. {string.Join(", ", collision.Examples)}); such natural keys cannot be renumbered. " +
-            "Change them in the target, or restore into another database.";
+    private static string CollisionMessage(KeyCollisionInfo collision, string? rootTable)
+    {
+        var columns = string.Join(", ", collision.Columns);
+        if (collision.Surrogate)
+        {
+            return $"{collision.Count} key(s) of {collision.Table} ({columns}) are used by other tenants " +
+                $"(e.g. {string.Join(", ", collision.Examples)}); -KeyCollision Fail / --key-collision fail refuses to give them new values; " +
+                "-KeyCollision Remap / --key-collision remap renumbers them.";
+        }
+
+        var message = $"{collision.Count} row(s) of {collision.Table} have a ({columns}) " +
+            $"that another tenant already uses (e.g. {string.Join(", ", collision.Examples)}); such natural keys cannot be renumbered. ";
+        return string.Equals(collision.Table, rootTable, StringComparison.Ordinal)
+            ? message + $"Give the tenant's root row its own value with -RootValues @{{ {collision.Columns[0]} = '...' }} / " +
+                $"--root-value {collision.Columns[0]}=..., or restore into another database."
+            : message + "Change them in the target, or restore into another database.";
+    }
 
     private static void Validate(RestoreRequest request)
     {
@@ -368,6 +380,14 @@ public sealed partial class RestoreEngine
         if (request.LockTimeout < TimeSpan.Zero)
         {
             throw new TenantBackupException(ErrorCode.InvalidArgument, "The lock timeout cannot be negative.", "LockTimeout");
+        }
+
+        if (request.RootValues.Keys.FirstOrDefault(string.IsNullOrWhiteSpace) is { } blank)
+        {
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument,
+                "A column name of -RootValues / --root-value is empty; give each value as COLUMN=VALUE.",
+                blank);
         }
 
         if (request.SkipFiles && request.FilesPath is not null)

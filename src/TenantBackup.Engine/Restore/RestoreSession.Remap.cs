@@ -97,8 +97,8 @@ internal sealed partial class RestoreSession
 
     /// <summary>
     /// The query (alias-free, to be used as <c>FROM (...) s</c>) of the table's rows as they will be restored: the
-    /// target tenant in the tenant column and the root key, new keys from the maps of <paramref name="remapped"/>
-    /// tables in the key and in every column that references it.
+    /// target tenant in the tenant column and the root key, the request's root values in the root row, new keys from
+    /// the maps of <paramref name="remapped"/> tables in the key and in every column that references it.
     /// </summary>
     private string RestoredRows(RestoreTable table, List<RestoreTable> remapped)
     {
@@ -112,7 +112,11 @@ internal sealed partial class RestoreSession
             var type = table.Catalog.Column(column).Type;
             var map = MapFor(table, column, remapped);
             string value;
-            if (Cloning && ((table.IsRoot && column == rootKey) || (table.Target.Kind == ScopeKind.Direct && column == Scope.TenantColumn)))
+            if (table.IsRoot && _rootValues.TryGetValue(column, out var rootValue))
+            {
+                value = rootValue;
+            }
+            else if (Cloning && ((table.IsRoot && column == rootKey) || (table.Target.Kind == ScopeKind.Direct && column == Scope.TenantColumn)))
             {
                 value = TargetValue(type);
             }

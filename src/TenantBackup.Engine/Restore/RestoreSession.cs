@@ -118,6 +118,7 @@ internal sealed partial class RestoreSession : IAsyncDisposable
         Tables = order.Select(t => new RestoreTable(byName[t.QualifiedName], scoped[t.QualifiedName])).ToList();
         Cycles = cycles;
         await TenantChecks.EnsureValueFitsAsync(_connection, Scope, TargetTenant, cancellationToken).ConfigureAwait(false);
+        await PrepareRootValuesAsync(cancellationToken).ConfigureAwait(false);
         var problems = CheckModeAndCycles();
         problems.AddRange(await DependentsAsync(cancellationToken).ConfigureAwait(false));
         return problems;

@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Globalization;
 using System.Management.Automation;
 using System.Security;
 using TenantBackup.Engine;
@@ -71,6 +73,15 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? TargetTenant { get; set; }
+
+    /// <summary>
+    /// <para type="description">Values for columns of the new tenant's root row (e.g. tenants), as a hashtable of column name
+    /// to value: @{ slug = 'acme-staging' }. For a clone whose root table has a unique column (a slug, a subdomain), which
+    /// would otherwise collide with the source tenant's row. Values are cast to the column's type; $null sets NULL.</para>
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public IDictionary? RootValues { get; set; }
 
     /// <summary>
     /// <para type="description">Replace (default: delete the tenant's rows, then insert the backup's), Merge (upsert by
@@ -283,6 +294,7 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
             ArchivePath = path is null ? null : resolvePath(path),
             Repository = repository is null ? null : resolvePath(repository),
             TargetTenant = TargetTenant,
+            RootValues = ToRootValues(RootValues),
             Mode = Mode,
             KeyCollision = KeyCollision,
             NoPreBackup = NoPreBackup.IsPresent,
@@ -295,6 +307,40 @@ public sealed class RestoreTenantBackupCommand : DatabaseCmdlet
             Encryption = EncryptionParameters.KeyFrom(EncryptionKeyFile, Passphrase, resolvePath),
         };
     }
+
+    /// <summary>
+    /// -RootValues as the engine takes them: column names and values as invariant text (dates as ISO 8601, which
+    /// PostgreSQL reads whatever its DateStyle), null for $null.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string?> ToRootValues(IDictionary? values)
+    {
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (values is null)
+        {
+            return result;
+        }
+
+        foreach (DictionaryEntry entry in values)
+        {
+            var column = Convert.ToString(Unwrap(entry.Key), CultureInfo.InvariantCulture) ?? string.Empty;
+            var value = Unwrap(entry.Value) switch
+            {
+                null or DBNull => null,
+                DateTime date => date.ToString("o", CultureInfo.InvariantCulture),
+                DateTimeOffset date => date.ToString("o", CultureInfo.InvariantCulture),
+                var other => Convert.ToString(other, CultureInfo.InvariantCulture),
+            };
+            if (!result.TryAdd(column, value))
+            {
+                throw new TenantBackupException(
+                    ErrorCode.InvalidArgument, $"-RootValues sets the column {column} twice; give each column once.", column);
+            }
+        }
+
+        return result;
+    }
+
+    private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
 
     /// <summary>
     /// The ShouldProcess target: the backup (id, tenant, file as far as known before the archive is read), the target

@@ -45,6 +45,7 @@ public class CliRestoreTests
             "--connection", "Host=db1;Port=6543;Database=app;Username=restore;Password=S3cr3t",
             "--repository", "/var/backups/tenants",
             "--target-tenant", "4242",
+            "--root-value", "slug=acme-staging", "--root-value", "name=", "--root-value", "note=a=b",
             "--mode", "merge",
             "--key-collision", "fail",
             "--no-pre-backup",
@@ -65,6 +66,7 @@ public class CliRestoreTests
         Assert.Null(request.BackupId);
         Assert.Equal(Path.GetFullPath("/var/backups/tenants"), request.Repository);
         Assert.Equal("4242", request.TargetTenant);
+        Assert.Equal(new Dictionary<string, string?> { ["slug"] = "acme-staging", ["name"] = "", ["note"] = "a=b" }, request.RootValues);
         Assert.Equal(RestoreMode.Merge, request.Mode);
         Assert.Equal(KeyCollisionAction.Fail, request.KeyCollision);
         Assert.True(request.NoPreBackup);
@@ -174,6 +176,9 @@ public class CliRestoreTests
     [InlineData("restore", "0001", "--mode")]
     [InlineData("restore", "0001", "--key-collision", "skip")]
     [InlineData("restore", "0001", "--target-tenant", "")]
+    [InlineData("restore", "0001", "--root-value", "slug")]
+    [InlineData("restore", "0001", "--root-value", "=acme")]
+    [InlineData("restore", "0001", "--root-value")]
     [InlineData("restore", "0001", "--lock-timeout", "soon")]
     [InlineData("restore", "0001", "--no-such-option")]
     [InlineData("restore", "0001", "--tenant", "42")]
@@ -186,6 +191,17 @@ public class CliRestoreTests
         Assert.StartsWith("tenantbackup: usage: ", stderr, StringComparison.Ordinal);
         Assert.Contains("tenantbackup restore --help", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("[y/N]", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AColumnGivenTwiceToRootValueIsAnInvalidArgumentBeforeTheDatabaseIsTouched()
+    {
+        var (exitCode, stdout, stderr) = await RunAsync(
+            NoTerminal, "restore", "0001", "--connection", Unreachable, "--yes", "--root-value", "slug=a", "--root-value", "slug=b");
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Empty(stdout);
+        Assert.Contains("--root-value sets the column slug twice", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

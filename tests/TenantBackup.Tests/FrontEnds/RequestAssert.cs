@@ -31,6 +31,7 @@ internal static class RequestAssert
     {
         Assert.Null(request.Repository);
         Assert.Null(request.TargetTenant);
+        Assert.Empty(request.RootValues);
         Assert.Equal(RestoreDefaults.Mode, request.Mode);
         Assert.Equal(RestoreDefaults.KeyCollision, request.KeyCollision);
         Assert.False(request.NoPreBackup);

@@ -24,6 +24,7 @@ public class RestoreTenantBackupRequestTests
             Id = "0192f0c1-0000-7000-8000-000000000042",
             Repository = "repo",
             TargetTenant = "4242",
+            RootValues = new System.Collections.Hashtable { ["slug"] = "acme-staging" },
             Mode = RestoreMode.Merge,
             KeyCollision = KeyCollisionAction.Fail,
             NoPreBackup = true,
@@ -44,6 +45,7 @@ public class RestoreTenantBackupRequestTests
         Assert.Null(request.ArchivePath);
         Assert.Equal("/home/op/repo", request.Repository);
         Assert.Equal("4242", request.TargetTenant);
+        Assert.Equal(new Dictionary<string, string?> { ["slug"] = "acme-staging" }, request.RootValues);
         Assert.Equal(RestoreMode.Merge, request.Mode);
         Assert.Equal(KeyCollisionAction.Fail, request.KeyCollision);
         Assert.True(request.NoPreBackup);
@@ -53,6 +55,54 @@ public class RestoreTenantBackupRequestTests
         Assert.Equal("/home/op/files/4242", request.FilesPath);
         Assert.True(request.SkipFiles);
         Assert.Equal(TimeSpan.FromSeconds(90), request.LockTimeout);
+    }
+
+    [Fact]
+    public void RootValuesBecomeInvariantTextWithNullForNull()
+    {
+        var previous = Thread.CurrentThread.CurrentCulture;
+        // A culture with a decimal comma, built by hand: the tests may run with invariant globalization only.
+        var comma = (System.Globalization.CultureInfo)System.Globalization.CultureInfo.InvariantCulture.Clone();
+        comma.NumberFormat.NumberDecimalSeparator = ",";
+        Thread.CurrentThread.CurrentCulture = comma;
+        try
+        {
+            var command = new RestoreTenantBackupCommand
+            {
+                Id = "0001",
+                RootValues = new System.Collections.Hashtable
+                {
+                    ["slug"] = new PSObject("acme-staging"),
+                    ["name"] = "",
+                    ["plan_id"] = 3,
+                    ["balance"] = 1234.5m,
+                    ["active"] = true,
+                    ["created_at"] = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.FromHours(1)),
+                    ["note"] = null,
+                    ["legacy"] = DBNull.Value,
+                },
+            };
+
+            var values = command.BuildRequest().RootValues;
+
+            Assert.Equal(
+                new Dictionary<string, string?>
+                {
+                    ["slug"] = "acme-staging",
+                    ["name"] = "",
+                    ["plan_id"] = "3",
+                    ["balance"] = "1234.5",
+                    ["active"] = "True",
+                    ["created_at"] = "2026-01-02T03:04:05.0000000+01:00",
+                    ["note"] = null,
+                    ["legacy"] = null,
+                },
+                values);
+        }
+        finally
+        {
+            Thread.CurrentThread.CurrentCulture = previous;
+        }
     }
 
     [Fact]
