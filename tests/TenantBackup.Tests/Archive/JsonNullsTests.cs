@@ -22,7 +22,11 @@ public sealed class JsonNullsTests
                 {
                     Schema = "public",
                     Name = "notes",
-                    Columns = [new CatalogColumn("id", "integer", true, null, false, null), new CatalogColumn("tenant_id", "integer", true, null, false, null)],
+                    Columns =
+                    [
+                        new CatalogColumn("id", "integer", true, null, false, null),
+                        new CatalogColumn("tenant_id", "integer", true, null, false, null),
+                    ],
                     DataColumns = ["id", "tenant_id"],
                     PrimaryKey = null,
                     UniqueKeys = [["id"]],
