@@ -91,9 +91,10 @@ internal sealed class PruneCommand : Command
     {
         var request = BuildRequest(parseResult);
         var dryRun = parseResult.GetValue(_dryRun);
+        var log = SharedOptions.Log(verbose: false, stderr);
         var decisions = dryRun
             ? Pruner.Plan(request)
-            : await Pruner.PruneAsync(request, approved: null, cancellationToken).ConfigureAwait(false);
+            : await Pruner.PruneAsync(request, approved: null, cancellationToken, log: log).ConfigureAwait(false);
 
         foreach (var decision in decisions.Where(d => d.Error is not null))
         {

@@ -238,7 +238,7 @@ public sealed partial class RestoreEngine
                 // The staged files are dropped with the FilesRestore; SwapIn undoes its own renames when it fails.
                 if (safety is not null)
                 {
-                    await RemoveBackupAsync(context.Source.OpenRepository(), safety.Id).ConfigureAwait(false);
+                    await RemoveBackupAsync(context.Source.OpenRepository(_logger), safety.Id).ConfigureAwait(false);
                 }
 
                 throw;
