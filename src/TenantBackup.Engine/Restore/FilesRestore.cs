@@ -228,7 +228,16 @@ internal sealed partial class FilesRestore : IDisposable
 
             // First: a folder that a kill leaves without its record is never removed by a later restore.
             WriteOwner(staging);
-            Directory.CreateDirectory(staging);
+            try
+            {
+                Directory.CreateDirectory(staging);
+            }
+            catch
+            {
+                DeleteOwner(staging);
+                throw;
+            }
+
             slot.Destination = destination;
             slot.Staging = staging;
             return staging;
