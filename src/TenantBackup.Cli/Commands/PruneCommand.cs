@@ -1,16 +1,24 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using TenantBackup.Cli.Output;
+using TenantBackup.Engine;
 using TenantBackup.Engine.Repository;
 
 namespace TenantBackup.Cli.Commands;
 
 /// <summary>
-/// <c>tenantbackup prune</c>: removes the backups a retention policy lets go, per tenant (what <c>Remove-TenantBackup</c>
-/// does with a policy). <c>--dry-run</c> lists the same decisions and changes nothing.
+/// <c>tenantbackup prune</c>: removes the backups named by id, or those a retention policy lets go, per tenant (what
+/// <c>Remove-TenantBackup</c> does with <c>-Id</c> or a policy). <c>--dry-run</c> lists the same decisions and changes nothing.
 /// </summary>
 internal sealed class PruneCommand : Command
 {
+    // Whole ids, matched without regard to case, as restore and verify take them: a prefix could name a backup by mistake.
+    private readonly Argument<string[]> _ids = new("id")
+    {
+        Description = "Ids of the backups to remove, instead of a policy (the newest valid backup of a tenant only with --force).",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
     private readonly Option<string> _repository = SharedOptions.Repository();
 
     private readonly Option<string> _tenant = new("--tenant")
@@ -51,8 +59,11 @@ internal sealed class PruneCommand : Command
 
     /// <summary>Creates the command with its options and action.</summary>
     public PruneCommand()
-        : base("prune", "Remove old backups by a retention policy; the newest valid backup of each tenant always stays.")
+        : base(
+            "prune",
+            "Remove backups by id, or old backups by a retention policy; the newest valid backup of each tenant stays unless --force.")
     {
+        Add(_ids);
         Option[] options = [_repository, _tenant, _keepLast, _keepDaily, _keepWeekly, _keepMonthly, _olderThan, _force, _dryRun, _json];
         foreach (var option in options)
         {
@@ -66,22 +77,38 @@ internal sealed class PruneCommand : Command
     }
 
     /// <summary>The engine request of a parsed command line.</summary>
-    /// <exception cref="Engine.TenantBackupException"><c>InvalidArgument</c> when no rule is given.</exception>
+    /// <exception cref="Engine.TenantBackupException">
+    /// <c>InvalidArgument</c> when neither ids nor a rule are given, or ids with a rule or with <c>--tenant</c>.
+    /// </exception>
     internal PruneRequest BuildRequest(ParseResult parseResult)
     {
+        var ids = parseResult.GetValue(_ids) ?? [];
+        var policy = new RetentionPolicy
+        {
+            KeepLast = parseResult.GetValue(_keepLast),
+            KeepDaily = parseResult.GetValue(_keepDaily),
+            KeepWeekly = parseResult.GetValue(_keepWeekly),
+            KeepMonthly = parseResult.GetValue(_keepMonthly),
+            OlderThan = parseResult.GetValue(_olderThan),
+        };
+        var tenant = parseResult.GetValue(_tenant);
+        if (ids.Length > 0 && tenant is not null)
+        {
+            throw new TenantBackupException(
+                ErrorCode.InvalidArgument, "--tenant selects the backups a policy applies to; it cannot be combined with ids.", "--tenant");
+        }
+
+        var anyRule = policy is { KeepLast: not null } or { KeepDaily: not null } or { KeepWeekly: not null }
+            or { KeepMonthly: not null } or { OlderThan: not null };
         var request = new PruneRequest
         {
             Repository = parseResult.GetValue(_repository) is { } given ? Path.GetFullPath(given) : null,
-            Tenant = parseResult.GetValue(_tenant),
+            Tenant = tenant,
+            Ids = ids,
             Force = parseResult.GetValue(_force),
-            Policy = new RetentionPolicy
-            {
-                KeepLast = parseResult.GetValue(_keepLast),
-                KeepDaily = parseResult.GetValue(_keepDaily),
-                KeepWeekly = parseResult.GetValue(_keepWeekly),
-                KeepMonthly = parseResult.GetValue(_keepMonthly),
-                OlderThan = parseResult.GetValue(_olderThan),
-            },
+
+            // Ids with a rule keep the rule, so that the request's own check refuses the two together.
+            Policy = ids.Length > 0 && !anyRule ? null : policy,
         };
         request.Validate();
         return request;
@@ -91,9 +118,10 @@ internal sealed class PruneCommand : Command
     {
         var request = BuildRequest(parseResult);
         var dryRun = parseResult.GetValue(_dryRun);
+        var log = SharedOptions.Log(verbose: false, stderr);
         var decisions = dryRun
             ? Pruner.Plan(request)
-            : await Pruner.PruneAsync(request, approved: null, cancellationToken).ConfigureAwait(false);
+            : await Pruner.PruneAsync(request, approved: null, cancellationToken, log: log).ConfigureAwait(false);
 
         foreach (var decision in decisions.Where(d => d.Error is not null))
         {

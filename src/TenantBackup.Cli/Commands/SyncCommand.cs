@@ -45,7 +45,7 @@ internal sealed class SyncCommand : Command
         SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(
             parseResult,
             cancellationToken,
-            (stdout, _) => RunAsync(parseResult, stdout, cancellationToken)));
+            (stdout, stderr) => RunAsync(parseResult, stdout, stderr, cancellationToken)));
     }
 
     /// <summary>The engine request from the command line.</summary>
@@ -57,11 +57,11 @@ internal sealed class SyncCommand : Command
         Encryption = SharedOptions.EncryptionKey(parseResult, _keyFile, _passphraseEnv),
     };
 
-    private async Task<int> RunAsync(ParseResult parseResult, TextWriter stdout, CancellationToken cancellationToken)
+    private async Task<int> RunAsync(ParseResult parseResult, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var request = BuildRequest(parseResult);
         using var key = request.Encryption;
-        var found = await IndexSync.RunAsync(request, cancellationToken).ConfigureAwait(false);
+        var found = await IndexSync.RunAsync(request, cancellationToken, SharedOptions.Log(verbose: false, stderr)).ConfigureAwait(false);
         if (parseResult.GetValue(_json))
         {
             await JsonOutput.WriteAsync(stdout, found).ConfigureAwait(false);

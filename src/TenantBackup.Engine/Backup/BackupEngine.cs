@@ -72,63 +72,92 @@ public sealed class BackupEngine
             PausePoints.Reach("backup.connected");
             var watch = Stopwatch.StartNew();
             progress?.Report(new ProgressEvent("lock", null, 0, 0, 0, 0));
-            if (!request.TenantLockHeld)
+            var lockTaken = false;
+            try
             {
-                await TenantLock.AcquireSharedAsync(
-                        connection, request.TenantColumn, request.Tenant, request.LockTimeout, cancellationToken)
-                    .ConfigureAwait(false);
-            }
-
-            PausePoints.Reach("backup.locked");
-            var snapshot = await TenantSnapshot.BeginAsync(connection, request, cancellationToken).ConfigureAwait(false);
-            await using (snapshot.ConfigureAwait(false))
-            {
-                progress?.Report(new ProgressEvent("scope", null, 0, 0, 0, 0));
-                var scope = await snapshot.ResolveScopeAsync(cancellationToken).ConfigureAwait(false);
-                _logger.LogInformation(
-                    "Tenant {Column} = {Tenant}: {Tables} tables in scope, root {Root}, {Cycles} FK cycles",
-                    request.TenantColumn,
-                    request.Tenant,
-                    scope.Tables.Count,
-                    scope.Root?.Table.QualifiedName ?? "(none)",
-                    scope.Cycles.Count);
-
-                PausePoints.Reach("backup.scope");
-                var createdAt = DateTimeOffset.UtcNow;
-                var id = Ids.NewId(createdAt);
-                var fileName = ArchiveFileName(request.Tenant, createdAt, id, compression, request.Encryption is not null);
-                var metadata = await snapshot.MetadataAsync(id, scope, compression, createdAt, cancellationToken).ConfigureAwait(false);
-                var export = new ArchiveExport(repository, fileName, _logger);
-                IndexEntry entry;
-                long bytes;
-                try
+                if (!request.TenantLockHeld)
                 {
-                    var written = await export.WriteAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken)
+                    await TenantLock.AcquireSharedAsync(
+                            connection, request.TenantColumn, request.Tenant, request.LockTimeout, cancellationToken)
                         .ConfigureAwait(false);
-                    await snapshot.EndAsync(cancellationToken).ConfigureAwait(false);
-                    if (!request.TenantLockHeld)
+                    lockTaken = true;
+                }
+
+                PausePoints.Reach("backup.locked");
+                var snapshot = await TenantSnapshot.BeginAsync(connection, request, cancellationToken).ConfigureAwait(false);
+                await using (snapshot.ConfigureAwait(false))
+                {
+                    progress?.Report(new ProgressEvent("scope", null, 0, 0, 0, 0));
+                    var scope = await snapshot.ResolveScopeAsync(cancellationToken).ConfigureAwait(false);
+                    _logger.LogInformation(
+                        "Tenant {Column} = {Tenant}: {Tables} tables in scope, root {Root}, {Cycles} FK cycles",
+                        request.TenantColumn,
+                        request.Tenant,
+                        scope.Tables.Count,
+                        scope.Root?.Table.QualifiedName ?? "(none)",
+                        scope.Cycles.Count);
+
+                    PausePoints.Reach("backup.scope");
+                    var createdAt = DateTimeOffset.UtcNow;
+                    var id = Ids.NewId(createdAt);
+                    var fileName = ArchiveFileName(request.Tenant, createdAt, id, compression, request.Encryption is not null);
+                    var metadata = await snapshot.MetadataAsync(id, scope, compression, createdAt, cancellationToken).ConfigureAwait(false);
+                    var export = new ArchiveExport(repository, fileName, _logger);
+                    IndexEntry entry;
+                    long bytes;
+                    try
                     {
-                        await TenantLock.ReleaseSharedAsync(connection, request.TenantColumn, request.Tenant, cancellationToken)
+                        var written = await export.WriteAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken)
                             .ConfigureAwait(false);
+                        await snapshot.EndAsync(cancellationToken).ConfigureAwait(false);
+                        if (lockTaken)
+                        {
+                            // Let restores in before the archive is published: the snapshot has all it needs.
+                            await TenantLock.ReleaseSharedAsync(connection, request.TenantColumn, request.Tenant, cancellationToken)
+                                .ConfigureAwait(false);
+                            lockTaken = false;
+                        }
+
+                        entry = await export.PublishAsync(written, metadata, scope, cancellationToken).ConfigureAwait(false);
+                        PausePoints.Reach("backup.sidecar");
+                        bytes = written.Summary.Manifest.Totals.Bytes;
+                        await repository.UpdateIndexAsync(index => index.Backups.Add(entry), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        export.Discard();
+                        throw;
                     }
 
-                    entry = await export.PublishAsync(written, metadata, scope, cancellationToken).ConfigureAwait(false);
-                    PausePoints.Reach("backup.sidecar");
-                    bytes = written.Summary.Manifest.Totals.Bytes;
-                    await repository.UpdateIndexAsync(index => index.Backups.Add(entry), cancellationToken).ConfigureAwait(false);
+                    _logger.LogInformation(
+                        "Backup {Id} of tenant {Tenant}: {Rows} rows, {Size} bytes in {Seconds:0.0} s -> {Path}",
+                        id, request.Tenant, entry.RowCount, entry.Size, watch.Elapsed.TotalSeconds, entry.Path);
+                    progress?.Report(new ProgressEvent("done", null, scope.Tables.Count, scope.Tables.Count, entry.RowCount, bytes));
+                    return repository.ToInfo(entry);
                 }
-                catch
-                {
-                    export.Discard();
-                    throw;
-                }
-
-                _logger.LogInformation(
-                    "Backup {Id} of tenant {Tenant}: {Rows} rows, {Size} bytes in {Seconds:0.0} s -> {Path}",
-                    id, request.Tenant, entry.RowCount, entry.Size, watch.Elapsed.TotalSeconds, entry.Path);
-                progress?.Report(new ProgressEvent("done", null, scope.Tables.Count, scope.Tables.Count, entry.RowCount, bytes));
-                return repository.ToInfo(entry);
             }
+            finally
+            {
+                if (lockTaken)
+                {
+                    // Released here, not left to the pool: a pooled session would hold it until its next use, and a session
+                    // whose end never reaches the server (a dead network path) until TCP keepalive gives up on it.
+                    await ReleaseLockAsync(connection, request.TenantColumn, request.Tenant).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private async Task ReleaseLockAsync(NpgsqlConnection connection, string column, string tenant)
+    {
+        try
+        {
+            await TenantLock.ReleaseSharedAsync(connection, column, tenant, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            // A broken connection: the server ends the session, and the lock with it. The backup's own error is the one to report.
+            _logger.LogDebug("Could not release the tenant lock explicitly: {Message}", e.Message);
         }
     }
 

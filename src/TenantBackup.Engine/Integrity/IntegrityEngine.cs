@@ -105,6 +105,7 @@ public sealed partial class IntegrityEngine
 
         try
         {
+            target.Repository.Logger = _logger;
             await target.Repository.UpdateIndexAsync(
                 index =>
                 {

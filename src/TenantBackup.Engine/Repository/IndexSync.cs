@@ -1,5 +1,6 @@
 using TenantBackup.Engine.Archive;
 using TenantBackup.Engine.Archive.Encryption;
+using TenantBackup.Engine.Logging;
 using TenantBackup.Engine.Restore;
 
 namespace TenantBackup.Engine.Repository;
@@ -23,12 +24,17 @@ public static class IndexSync
     /// unreadable index without Apply (with it, the index is set aside and rebuilt from the archives);
     /// <see cref="ErrorCode.IndexLocked"/> when another writer holds the index too long.
     /// </exception>
-    public static async Task<IReadOnlyList<IndexDiscrepancy>> RunAsync(IndexSyncRequest request, CancellationToken cancellationToken)
+    /// <param name="request">What to compare, and whether to repair.</param>
+    /// <param name="cancellationToken">Cancels the archive checks and the wait for the index lock.</param>
+    /// <param name="log">Receives the warning when the index lock is taken over from a holder that died.</param>
+    public static async Task<IReadOnlyList<IndexDiscrepancy>> RunAsync(
+        IndexSyncRequest request, CancellationToken cancellationToken, IEngineLog? log = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         var tenant = request.Tenant;
         var apply = request.Apply;
         var repository = BackupRepository.Open(request.Repository);
+        repository.Logger = EngineLogger.For(log);
         IndexDocument index;
         TenantBackupException? unreadable = null;
         try

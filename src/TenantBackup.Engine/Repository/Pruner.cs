@@ -1,3 +1,5 @@
+using TenantBackup.Engine.Logging;
+
 namespace TenantBackup.Engine.Repository;
 
 /// <summary>
@@ -36,16 +38,19 @@ public static class Pruner
     /// </param>
     /// <param name="cancellationToken">Cancels the wait for the index lock.</param>
     /// <param name="now">The moment <c>OlderThan</c> counts from; null means now.</param>
+    /// <param name="log">Receives the warning when the index lock is taken over from a holder that died.</param>
     /// <exception cref="TenantBackupException">As <see cref="Plan"/>, and <see cref="ErrorCode.IndexLocked"/>.</exception>
     public static Task<IReadOnlyList<PruneDecision>> PruneAsync(
         PruneRequest request,
         IReadOnlySet<string>? approved,
         CancellationToken cancellationToken,
-        DateTimeOffset? now = null)
+        DateTimeOffset? now = null,
+        IEngineLog? log = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
         var repository = BackupRepository.Open(request.Repository);
+        repository.Logger = EngineLogger.For(log);
         var at = now ?? DateTimeOffset.UtcNow;
         return repository.UpdateIndexAsync<IReadOnlyList<PruneDecision>>(
             index =>

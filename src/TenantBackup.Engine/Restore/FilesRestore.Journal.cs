@@ -116,6 +116,8 @@ internal sealed partial class FilesRestore
         {
             Directory.Delete(journal.PreRestore, recursive: true);
         }
+
+        DeleteOwner(journal.Staging);
     }
 
     /// <summary>Rolled back: the restored folder (if it got in) goes, the old one (if it was moved) comes back.</summary>
@@ -136,6 +138,8 @@ internal sealed partial class FilesRestore
         {
             Directory.Delete(journal.Staging, recursive: true);
         }
+
+        DeleteOwner(journal.Staging);
     }
 
     private static void WriteJournal(Slot slot, SwapTransaction transaction, string? preRestore)

@@ -126,6 +126,10 @@ internal sealed partial class FilesRestore
         }
 
         DeleteJournals();
+        foreach (Slot slot in _slots.Where(s => s.Staging is not null))
+        {
+            DeleteOwner(slot.Staging!);
+        }
     }
 
     /// <summary>
@@ -207,6 +211,7 @@ internal sealed partial class FilesRestore
         {
             if (slot.Staging is not null && !slot.StagedIn && TryDelete(slot.Staging))
             {
+                DeleteOwner(slot.Staging);
                 slot.Staging = null;
             }
         }

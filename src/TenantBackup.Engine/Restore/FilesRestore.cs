@@ -13,9 +13,11 @@ namespace TenantBackup.Engine.Restore;
 /// answer, <see cref="HandOverToJournal"/> leaves the swap for the server's answer to settle.
 /// </summary>
 /// <remarks>
-/// A staging or pre-restore folder left behind by a restore that was killed is neither reused nor removed: it may
-/// hold the only copy of someone's files, so judging it is the operator's call; only one that the swap journal of a
-/// killed restore names is settled, by <see cref="RecoverAsync"/>. This restore takes the next free name instead (<c>&lt;dest&gt;.restore-&lt;id8&gt;-2</c>, <c>-3</c> ...). A destination that is a symbolic link is
+/// A folder left behind by a restore that was killed is never reused. One that the swap journal of a killed restore
+/// names is settled by <see cref="RecoverAsync"/>; a staging folder without a journal, whose owner record names the
+/// same database and tenant, is removed by <see cref="RemoveAbandonedStaging"/>; anything else (a pre-restore folder
+/// may hold the only copy of someone's files) is the operator's call. This restore takes the next free name instead
+/// (<c>&lt;dest&gt;.restore-&lt;id8&gt;-2</c>, <c>-3</c> ...). A destination that is a symbolic link is
 /// followed: the folder it points to is swapped and the link keeps pointing at the restored files. File contents
 /// and modification times come from the archive; permissions are the process's defaults (the archive records
 /// none worth keeping, and a crafted one must not hand out set-uid bits).
@@ -29,6 +31,7 @@ internal sealed partial class FilesRestore : IDisposable
 
     private readonly List<Slot> _slots;
     private readonly string _id8;
+    private readonly StagingOwner? _owner;
     private readonly List<string> _createdFolders = [];
     private readonly List<string> _leftovers = [];
     private State _state;
@@ -36,7 +39,8 @@ internal sealed partial class FilesRestore : IDisposable
     /// <summary>Prepares the restore of <paramref name="targets"/>; nothing on disk is touched until the first entry.</summary>
     /// <param name="targets">What <see cref="Destinations"/> returned.</param>
     /// <param name="restoreId">The restore's id; its last eight characters name the staging folders.</param>
-    public FilesRestore(IReadOnlyList<FileRestoreTarget> targets, string restoreId)
+    /// <param name="owner">Recorded beside each staging folder, so that a later restore of the tenant may remove it.</param>
+    public FilesRestore(IReadOnlyList<FileRestoreTarget> targets, string restoreId, StagingOwner? owner = null)
     {
         ArgumentNullException.ThrowIfNull(targets);
         ArgumentException.ThrowIfNullOrEmpty(restoreId);
@@ -57,6 +61,7 @@ internal sealed partial class FilesRestore : IDisposable
 
         _slots = targets.Select(t => new Slot(t with { Destination = Normalize(t.Destination) })).ToList();
         _id8 = restoreId.Length > 8 ? Ids.Short(restoreId) : restoreId;
+        _owner = owner;
     }
 
     private enum State
@@ -220,7 +225,19 @@ internal sealed partial class FilesRestore : IDisposable
 
             CreateMissingParents(parent);
             string staging = FreshName($"{destination}.restore-{_id8}");
-            Directory.CreateDirectory(staging);
+
+            // First: a folder that a kill leaves without its record is never removed by a later restore.
+            WriteOwner(staging);
+            try
+            {
+                Directory.CreateDirectory(staging);
+            }
+            catch
+            {
+                DeleteOwner(staging);
+                throw;
+            }
+
             slot.Destination = destination;
             slot.Staging = staging;
             return staging;
@@ -278,11 +295,14 @@ internal sealed partial class FilesRestore : IDisposable
         Directory.CreateDirectory(folder);
     }
 
-    /// <summary><paramref name="path"/>, or the first of <c>path-2</c>, <c>path-3</c> ... that nothing occupies.</summary>
+    /// <summary>
+    /// <paramref name="path"/>, or the first of <c>path-2</c>, <c>path-3</c> ... that nothing occupies, nor an owner record or
+    /// journal of a folder of that name.
+    /// </summary>
     private static string FreshName(string path)
     {
         string name = path;
-        for (int n = 2; Exists(name); n++)
+        for (int n = 2; Exists(name) || Exists(name + OwnerSuffix) || Exists(name + JournalSuffix); n++)
         {
             name = $"{path}-{n}";
         }

@@ -185,7 +185,7 @@ public sealed partial class RestoreEngine
     {
         if (safetyId is not null)
         {
-            await RemoveBackupAsync(context.Source.OpenRepository(), safetyId).ConfigureAwait(false);
+            await RemoveBackupAsync(context.Source.OpenRepository(_logger), safetyId).ConfigureAwait(false);
         }
     }
 }

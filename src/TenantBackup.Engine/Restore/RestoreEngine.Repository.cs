@@ -21,7 +21,7 @@ public sealed partial class RestoreEngine
             ConnectionString = context.Request.ConnectionString,
             Tenant = context.TargetTenant,
             TenantColumn = metadata.Tenant.Column,
-            Repository = context.Source.OpenRepository().Root,
+            Repository = context.Source.OpenRepository(_logger).Root,
             Compression = ZstdNative.IsAvailable ? Compression.Zstd : Compression.Gzip,
             Schemas = context.Source.Schema.Tables.Select(t => t.Schema).Distinct(StringComparer.Ordinal).ToList(),
             IncludePaths = context.FileTargets.Select(t => t.Destination).Where(Directory.Exists).ToList(),
@@ -73,7 +73,7 @@ public sealed partial class RestoreEngine
         };
         try
         {
-            var repository = context.Source.OpenRepository();
+            var repository = context.Source.OpenRepository(_logger);
             var found = await repository.UpdateIndexAsync(
                 index =>
                 {
@@ -108,7 +108,8 @@ public sealed partial class RestoreEngine
         try
         {
             var request = new PruneRequest { Repository = repository.Root, Ids = [id], Force = true };
-            var decision = (await Pruner.PruneAsync(request, approved: null, CancellationToken.None).ConfigureAwait(false)).Single();
+            var decisions = await Pruner.PruneAsync(request, approved: null, CancellationToken.None, log: _log).ConfigureAwait(false);
+            var decision = decisions.Single();
             if (!decision.Removed)
             {
                 _logger.LogWarning("The restore failed and its safety backup {Id} could not be removed: {Message}", id, decision.Error);

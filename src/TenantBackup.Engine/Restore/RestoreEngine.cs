@@ -202,14 +202,16 @@ public sealed partial class RestoreEngine
         NpgsqlConnection connection, Context context, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
         var restoreId = Ids.NewId(context.StartedAt);
+        var owner = new FilesRestore.StagingOwner(context.Database, context.Source.Metadata.Tenant.Column, context.TargetTenant);
         if (context.FileTargets.Count > 0)
         {
             // Before the safety backup, so that it holds the folders as they were before the killed restore too.
             await FilesRestore.RecoverAsync(context.FileTargets, connection, context.Database, _logger, cancellationToken)
                 .ConfigureAwait(false);
+            FilesRestore.RemoveAbandonedStaging(context.FileTargets, owner, _logger);
         }
 
-        using var files = context.FileTargets.Count == 0 ? null : new FilesRestore(context.FileTargets, restoreId);
+        using var files = context.FileTargets.Count == 0 ? null : new FilesRestore(context.FileTargets, restoreId, owner);
         var session = await RestoreSession.BeginAsync(
                 connection, context.Request, context.Source, context.TargetTenant, cancellationToken)
             .ConfigureAwait(false);
@@ -240,7 +242,7 @@ public sealed partial class RestoreEngine
                 // The staged files are dropped with the FilesRestore; SwapIn undoes its own renames when it fails.
                 if (safety is not null)
                 {
-                    await RemoveBackupAsync(context.Source.OpenRepository(), safety.Id).ConfigureAwait(false);
+                    await RemoveBackupAsync(context.Source.OpenRepository(_logger), safety.Id).ConfigureAwait(false);
                 }
 
                 throw;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using TenantBackup.Engine.Archive;
 using TenantBackup.Engine.Repository;
 
@@ -93,8 +94,13 @@ internal sealed class RestoreSource
         return new RestoreSource(path, root, entry, verification, metadata, schema, request.Encryption);
     }
 
-    /// <summary>The repository the archive belongs to, created if need be.</summary>
-    public BackupRepository OpenRepository() => BackupRepository.Open(RepositoryRoot, create: true);
+    /// <summary>The repository the archive belongs to, created if need be; <paramref name="logger"/> hears of lock take-overs.</summary>
+    public BackupRepository OpenRepository(ILogger logger)
+    {
+        var repository = BackupRepository.Open(RepositoryRoot, create: true);
+        repository.Logger = logger;
+        return repository;
+    }
 
     private static (string Path, string RepositoryRoot, IndexEntry? Entry) Locate(RestoreRequest request)
     {

@@ -215,7 +215,7 @@ public sealed class RemoveTenantBackupCommand : TenantBackupCmdlet
             ProgressActivityId,
             "Removing backups",
             repository,
-            (_, _, cancellationToken) => Pruner.PruneAsync(request, approved, cancellationToken));
+            (log, _, cancellationToken) => Pruner.PruneAsync(request, approved, cancellationToken, log: log));
         foreach (var decision in decisions ?? [])
         {
             if (decision.Error is { } error && !decision.Removed)

@@ -79,7 +79,7 @@ public sealed class SyncBackupIndexCommand : TenantBackupCmdlet
             ProgressActivityId,
             $"Comparing the index of {repository} with its archives",
             repository,
-            (_, _, token) => IndexSync.RunAsync(request, token));
+            (log, _, token) => IndexSync.RunAsync(request, token, log));
         if (found is not null)
         {
             WriteObject(found, enumerateCollection: true);

@@ -121,6 +121,11 @@ public sealed class RestoreKillTests(PostgresFixture fixture)
         Assert.Equal(committed ? restoredFiles : beforeFiles, new SortedDictionary<string, string>(safetyFiles, StringComparer.Ordinal));
         Assert.Empty(Beside(files, ".pre-restore-*"));
         Assert.Empty(Beside(files, ".restore-*.swap"));
+
+        // Killed with its files staged and no swap begun, its staging folder goes too; nothing of it is left beside the folder.
+        Assert.Equal(point is "backup.table#3" or "index.written#1" or "restore.staged" or "restore.table#1" or "restore.table#7"
+            or "restore.table#14" or "restore.written", log.Has("the staging folder of a restore of tenant tenant_id = 2"));
+        Assert.Empty(Beside(files, ".restore-*"));
         Assert.False(File.Exists(Path.Combine(repository, "backups.json.lock.holder")));
         AssertOnlyBackupFiles(repository);
         var verified = await new IntegrityEngine().VerifyAsync(new IntegrityRequest { Repository = repository }, null, CancellationToken.None);

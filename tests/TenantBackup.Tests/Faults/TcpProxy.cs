@@ -16,6 +16,7 @@ internal sealed class TcpProxy : IAsyncDisposable
     private readonly List<Pair> _pairs = [];
     private readonly Task _accepting;
     private volatile bool _refusing;
+    private volatile bool _keepServerSessions;
 
     private TcpProxy(string host, int port)
     {
@@ -56,6 +57,13 @@ internal sealed class TcpProxy : IAsyncDisposable
             pair.LoseAnswer = true;
         }
     }
+
+    /// <summary>
+    /// From now on a client that ends its connection ends only its own side: its goodbye (the protocol's Terminate message)
+    /// is dropped and the server's session lives on until the proxy is disposed, as when the network path dies first and the
+    /// server learns of it only from TCP keepalive, much later. Whatever such a session holds, it holds until then.
+    /// </summary>
+    public void KeepServerSessions() => _keepServerSessions = true;
 
     public async ValueTask DisposeAsync()
     {
@@ -111,12 +119,12 @@ internal sealed class TcpProxy : IAsyncDisposable
                 _pairs.Add(pair);
             }
 
-            _ = PumpAsync(pair, client.GetStream(), server.GetStream(), answers: false);
-            _ = PumpAsync(pair, server.GetStream(), client.GetStream(), answers: true);
+            _ = PumpAsync(pair, client.GetStream(), server.GetStream(), answers: false, () => _keepServerSessions);
+            _ = PumpAsync(pair, server.GetStream(), client.GetStream(), answers: true, () => false);
         }
     }
 
-    private static async Task PumpAsync(Pair pair, NetworkStream from, NetworkStream to, bool answers)
+    private static async Task PumpAsync(Pair pair, NetworkStream from, NetworkStream to, bool answers, Func<bool> keepServer)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -129,7 +137,13 @@ internal sealed class TcpProxy : IAsyncDisposable
                     break;
                 }
 
-                await to.WriteAsync(buffer.AsMemory(0, read));
+                var forward = read;
+                if (keepServer() && buffer.AsSpan(0, read).EndsWith(Terminate))
+                {
+                    forward -= Terminate.Length;
+                }
+
+                await to.WriteAsync(buffer.AsMemory(0, forward));
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
@@ -137,8 +151,18 @@ internal sealed class TcpProxy : IAsyncDisposable
             // The other side, or the test, closed the connection.
         }
 
+        if (keepServer())
+        {
+            // The server's session is left open; the proxy's disposal ends it.
+            pair.CloseClient();
+            return;
+        }
+
         pair.Close();
     }
+
+    /// <summary>The frontend's Terminate message: 'X' and its length, 4.</summary>
+    private static ReadOnlySpan<byte> Terminate => [(byte)'X', 0, 0, 0, 4];
 
     private sealed class Pair(TcpClient client, TcpClient server)
     {
@@ -149,5 +173,7 @@ internal sealed class TcpProxy : IAsyncDisposable
             client.Dispose();
             server.Dispose();
         }
+
+        public void CloseClient() => client.Dispose();
     }
 }

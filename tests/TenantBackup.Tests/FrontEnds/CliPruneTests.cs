@@ -8,7 +8,10 @@ using Xunit;
 
 namespace TenantBackup.Tests.FrontEnds;
 
-/// <summary><c>tenantbackup prune</c>: options → request, dry run, JSON and text output, exit codes; once as a real process.</summary>
+/// <summary>
+/// <c>tenantbackup prune</c>, by policy and by id: options → request, dry run, JSON and text output, exit codes; each once as a
+/// real process.
+/// </summary>
 public sealed class CliPruneTests : IDisposable
 {
     private readonly TempFolder _repository = new();
@@ -103,5 +106,108 @@ public sealed class CliPruneTests : IDisposable
         Assert.Equal(["b", "c", "x"], repository.List().Select(b => b.Id).Order(StringComparer.Ordinal));
         Assert.DoesNotContain("tenant-7-a.tar.zst", PruneTestRepository.Files(_repository.Path));
         Assert.DoesNotContain("tenant-7-a.tar.zst.sha256", PruneTestRepository.Files(_repository.Path));
+    }
+
+    [Fact]
+    public void IdsReachTheRequestWithoutAPolicy()
+    {
+        var parseResult = Program.Parse(["prune", "a", "B", "--repository", "/var/backups/tenants", "--force"]);
+        Assert.Empty(parseResult.Errors);
+
+        var request = ((PruneCommand)parseResult.CommandResult.Command).BuildRequest(parseResult);
+
+        Assert.Equal(["a", "B"], request.Ids);
+        Assert.Equal(("/var/backups/tenants", null, true, null), (request.Repository, request.Tenant, request.Force, request.Policy));
+    }
+
+    [Theory]
+    [InlineData("--keep-last", "1")]
+    [InlineData("--older-than", "30d")]
+    [InlineData("--tenant", "7")]
+    public async Task IdsWithAPolicyOrATenantAreInvalidArgumentAndRemoveNothing(string option, string value)
+    {
+        var repository = await Backups();
+        var files = PruneTestRepository.Files(_repository.Path);
+
+        var (exitCode, stdout, stderr) = await RunAsync("prune", "a", "--repository", _repository.Path, option, value);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Empty(stdout);
+        Assert.Contains("error InvalidArgument", stderr, StringComparison.Ordinal);
+        Assert.Equal(4, repository.List().Count);
+        Assert.Equal(files, PruneTestRepository.Files(_repository.Path));
+    }
+
+    [Fact]
+    public async Task ByIdRemovesThoseBackupsOnlyAndKeepsTheNewestValidOneWithoutForce()
+    {
+        var repository = await Backups();
+
+        var (exitCode, stdout, stderr) = await RunAsync("prune", "A", "c", "--repository", _repository.Path);
+
+        Assert.True(exitCode == 0, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Matches(@"^keep\s+7\s+c\s.*newest valid backup of the tenant", lines[1]);
+        Assert.Matches(@"^removed\s+7\s+a\s.*asked for by id$", lines[2]);
+        Assert.Equal("Removed 1 and kept 1 backup(s).", lines[^1]);
+        Assert.Equal(["b", "c", "x"], repository.List().Select(b => b.Id).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("tenant-7-a.tar.zst", PruneTestRepository.Files(_repository.Path));
+
+        (exitCode, _, stderr) = await RunAsync("prune", "c", "--repository", _repository.Path, "--force");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Equal(["b", "x"], repository.List().Select(b => b.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task ByIdDryRunListsTheDecisionsAndWritesNothing()
+    {
+        var repository = await Backups();
+        var index = await File.ReadAllTextAsync(repository.IndexPath);
+        var files = PruneTestRepository.Files(_repository.Path);
+
+        var (exitCode, stdout, stderr) = await RunAsync("prune", "b", "x", "--repository", _repository.Path, "--dry-run", "--json");
+
+        Assert.True(exitCode == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var decisions = json.RootElement.EnumerateArray()
+            .Select(d => (d.GetProperty("id").GetString(), d.GetProperty("action").GetString(), d.GetProperty("removed").GetBoolean()))
+            .ToList();
+        Assert.Equal([("b", "remove", false), ("x", "keep", false)], decisions);
+        Assert.Equal(index, await File.ReadAllTextAsync(repository.IndexPath));
+        Assert.Equal(files, PruneTestRepository.Files(_repository.Path));
+    }
+
+    [Fact]
+    public async Task AnUnknownIdIsArchiveNotFoundAndRemovesNothing()
+    {
+        var repository = await Backups();
+        var files = PruneTestRepository.Files(_repository.Path);
+
+        var (exitCode, stdout, stderr) = await RunAsync("prune", "a", "nope", "--repository", _repository.Path);
+
+        Assert.Equal(ExitCodes.Integrity, exitCode);
+        Assert.Empty(stdout);
+        Assert.Contains("error ArchiveNotFound", stderr, StringComparison.Ordinal);
+        Assert.Contains("nope", stderr, StringComparison.Ordinal);
+        Assert.Equal(4, repository.List().Count);
+        Assert.Equal(files, PruneTestRepository.Files(_repository.Path));
+    }
+
+    [Fact]
+    public async Task PruneByIdAsARealProcessRemovesTheBackupWithItsFiles()
+    {
+        var repository = await Backups();
+
+        var result = await CliProcess.RunAsync(["prune", "b", "--repository", _repository.Path, "--json"]);
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        using var json = JsonDocument.Parse(result.Stdout);
+        var decision = Assert.Single(json.RootElement.EnumerateArray());
+        Assert.Equal(("b", "remove", true), (decision.GetProperty("id").GetString(), decision.GetProperty("action").GetString(),
+            decision.GetProperty("removed").GetBoolean()));
+        Assert.Equal(["a", "c", "x"], repository.List().Select(b => b.Id).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("tenant-7-b.tar.zst", PruneTestRepository.Files(_repository.Path));
+        Assert.DoesNotContain("tenant-7-b.tar.zst.sha256", PruneTestRepository.Files(_repository.Path));
     }
 }

@@ -45,7 +45,7 @@ internal static class FilesRestoreSupport
     }
 
     /// <summary>Reads the archive the way a restore does: roots from tenantbackup.json, then every files/ entry extracted.</summary>
-    public static async Task<FilesRestore> ExtractAsync(string archive, string? filesPath)
+    public static async Task<FilesRestore> ExtractAsync(string archive, string? filesPath, FilesRestore.StagingOwner? owner = null)
     {
         FilesRestore? files = null;
         try
@@ -56,7 +56,7 @@ internal static class FilesRestoreSupport
                 if (entry.Name == ArchiveLayout.TenantBackupJson)
                 {
                     var metadata = await reader.ReadJsonAsync<BackupMetadata>(entry, default);
-                    files = new FilesRestore(FilesRestore.Destinations(metadata.Files, filesPath), RestoreId);
+                    files = new FilesRestore(FilesRestore.Destinations(metadata.Files, filesPath), RestoreId, owner);
                 }
                 else if (entry.Name.StartsWith(ArchiveLayout.FilesPrefix, StringComparison.Ordinal))
                 {
