@@ -101,7 +101,9 @@ internal static class Program
     /// <summary>Parses a command line with the real command tree (what tests use to check request building).</summary>
     internal static ParseResult Parse(IReadOnlyList<string> args) => CreateRootCommand().Parse(args);
 
-    /// <summary>The command tree: <c>backup</c>, <c>restore</c>, <c>list</c>, <c>sync</c>; <paramref name="stdin"/> answers prompts.</summary>
+    /// <summary>
+    /// The command tree: <c>backup</c>, <c>restore</c>, <c>list</c>, <c>sync</c>; <paramref name="stdin"/> answers prompts.
+    /// </summary>
     internal static RootCommand CreateRootCommand(ConsoleInput? stdin = null)
         => new("Back up and restore one tenant's rows of a multi-tenant PostgreSQL database. Exit codes: 0 success, 1 failure, "
             + "2 usage, 3 archive corrupt or missing, 4 tenant locked, 5 restore refused, 6 decryption failed (no key, or not the "

@@ -8,8 +8,9 @@ namespace TenantBackup.Engine;
 /// <remarks>
 /// Npgsql itself reads <c>PGUSER</c>, <c>PGPASSWORD</c>, <c>PGPASSFILE</c> (and <c>~/.pgpass</c>) and the <c>PGSSL*</c>
 /// file variables when a connection string leaves them out, but not <c>PGHOST</c>, <c>PGPORT</c>, <c>PGDATABASE</c> or
-/// <c>PGSSLMODE</c>, and it refuses a connection string without a host. <see cref="Build(string?, string?, int?, string?, string?, string?)"/> fills exactly those gaps the
-/// way libpq would, and leaves the password out, so Npgsql still finds it in <c>PGPASSWORD</c> or the password file.
+/// <c>PGSSLMODE</c>, and it refuses a connection string without a host.
+/// <see cref="Build(string?, string?, int?, string?, string?, string?)"/> fills exactly those gaps the way libpq would, and
+/// leaves the password out, so Npgsql still finds it in <c>PGPASSWORD</c> or the password file.
 /// </remarks>
 public static class ConnectionStrings
 {
@@ -26,7 +27,9 @@ public static class ConnectionStrings
     /// <param name="userName">Role to log in as.</param>
     /// <param name="password">Password of <paramref name="userName"/>.</param>
     /// <returns>The connection string to hand to the engine. It holds a password only when one was given.</returns>
-    /// <exception cref="TenantBackupException"><see cref="ErrorCode.InvalidArgument"/> when the connection string cannot be parsed.</exception>
+    /// <exception cref="TenantBackupException">
+    /// <see cref="ErrorCode.InvalidArgument"/> when the connection string cannot be parsed.
+    /// </exception>
     public static string Build(string? connectionString, string? server, int? port, string? database, string? userName, string? password)
         => Build(connectionString, server, port, database, userName, password, Environment.GetEnvironmentVariable, File.Exists);
 
@@ -52,7 +55,8 @@ public static class ConnectionStrings
         {
             if (p is < 1 or > 65535)
             {
-                throw new TenantBackupException(ErrorCode.InvalidArgument, $"Port {p} is not a TCP port; give a number from 1 to 65535.", p);
+                throw new TenantBackupException(
+                    ErrorCode.InvalidArgument, $"Port {p} is not a TCP port; give a number from 1 to 65535.", p);
             }
 
             builder.Port = p;
@@ -75,7 +79,8 @@ public static class ConnectionStrings
 
         if (!IsSet(builder, "Port") && getEnvironmentVariable("PGPORT") is { Length: > 0 } envPort)
         {
-            if (!int.TryParse(envPort, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+            if (!int.TryParse(
+                    envPort, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
                 || parsed is < 1 or > 65535)
             {
                 throw new TenantBackupException(ErrorCode.InvalidArgument, $"PGPORT is '{envPort}', which is not a TCP port.", "PGPORT");
@@ -125,7 +130,9 @@ public static class ConnectionStrings
     }
 
     /// <summary>Names the server and database a connection string points at, for confirmation prompts and summaries.</summary>
-    /// <param name="connectionString">An Npgsql connection string, usually from <see cref="Build(string?, string?, int?, string?, string?, string?)"/>.</param>
+    /// <param name="connectionString">
+    /// An Npgsql connection string, usually from <see cref="Build(string?, string?, int?, string?, string?, string?)"/>.
+    /// </param>
     /// <returns>Text like <c>database 'app' on db1:5432</c>; never the password.</returns>
     public static string Describe(string connectionString)
     {

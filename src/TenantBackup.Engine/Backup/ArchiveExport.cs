@@ -46,7 +46,8 @@ internal sealed class ArchiveExport
     {
         try
         {
-            return await WriteArchiveAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken).ConfigureAwait(false);
+            return await WriteArchiveAsync(snapshot, scope, metadata, request, compression, progress, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or TenantBackupException { Code: ErrorCode.IOError } || IsFileTooLarge(e))
         {
@@ -101,13 +102,15 @@ internal sealed class ArchiveExport
                 }).ToList();
                 metadata.Files = files;
                 await writer.WriteJsonEntryAsync(ArchiveLayout.TenantBackupJson, metadata, cancellationToken).ConfigureAwait(false);
-                await writer.WriteJsonEntryAsync(ArchiveLayout.SchemaJson, SchemaDocument.From(scope), cancellationToken).ConfigureAwait(false);
+                await writer.WriteJsonEntryAsync(ArchiveLayout.SchemaJson, SchemaDocument.From(scope), cancellationToken)
+                    .ConfigureAwait(false);
 
                 PausePoints.Reach("backup.header");
                 var tables = await ExportTablesAsync(snapshot, scope, writer, progress, cancellationToken).ConfigureAwait(false);
                 foreach (var root in files)
                 {
-                    progress?.Report(new ProgressEvent("files", root.Source, tables.Count, tables.Count, tables.Sum(t => t.Rows), tables.Sum(t => t.Bytes)));
+                    progress?.Report(new ProgressEvent(
+                        "files", root.Source, tables.Count, tables.Count, tables.Sum(t => t.Rows), tables.Sum(t => t.Bytes)));
                     PausePoints.Reach("backup.files");
                     await writer.WriteFilesAsync(root.Source, root.Entry, cancellationToken).ConfigureAwait(false);
                 }
@@ -121,7 +124,11 @@ internal sealed class ArchiveExport
     }
 
     private static async Task<List<TableData>> ExportTablesAsync(
-        TenantSnapshot snapshot, TenantScope scope, ArchiveWriter writer, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
+        TenantSnapshot snapshot,
+        TenantScope scope,
+        ArchiveWriter writer,
+        IProgress<ProgressEvent>? progress,
+        CancellationToken cancellationToken)
     {
         var done = new List<TableData>();
         long rowsBefore = 0, bytesBefore = 0;
@@ -137,7 +144,8 @@ internal sealed class ArchiveExport
                 if (progress is not null && Environment.TickCount64 - lastReport >= ProgressIntervalMilliseconds)
                 {
                     lastReport = Environment.TickCount64;
-                    progress.Report(new ProgressEvent("export", name, tableIndex, scope.Tables.Count, rowsBefore + rows, bytesBefore + bytes));
+                    progress.Report(new ProgressEvent(
+                        "export", name, tableIndex, scope.Tables.Count, rowsBefore + rows, bytesBefore + bytes));
                 }
             }
 
@@ -147,8 +155,11 @@ internal sealed class ArchiveExport
             {
                 // The reader's own stream carries the server's bytes: reading it spares a decode and an encode of every byte.
                 var data = snapshot.CopyIsUtf8
-                    ? await writer.WriteTableDataAsync(i + 1, table.Table.Schema, table.Table.Name, copy.BaseStream, OnBlock, cancellationToken).ConfigureAwait(false)
-                    : await writer.WriteTableDataAsync(i + 1, table.Table.Schema, table.Table.Name, copy, OnBlock, cancellationToken).ConfigureAwait(false);
+                    ? await writer.WriteTableDataAsync(
+                            i + 1, table.Table.Schema, table.Table.Name, copy.BaseStream, OnBlock, cancellationToken)
+                        .ConfigureAwait(false)
+                    : await writer.WriteTableDataAsync(i + 1, table.Table.Schema, table.Table.Name, copy, OnBlock, cancellationToken)
+                        .ConfigureAwait(false);
                 done.Add(data);
                 rowsBefore += data.Rows;
                 bytesBefore += data.Bytes;
@@ -160,7 +171,8 @@ internal sealed class ArchiveExport
     }
 
     /// <summary>Writes the archive's <c>.sha256</c> and renames the finished archive into place; returns the index entry to add.</summary>
-    public async Task<IndexEntry> PublishAsync(Written written, BackupMetadata metadata, TenantScope scope, CancellationToken cancellationToken)
+    public async Task<IndexEntry> PublishAsync(
+        Written written, BackupMetadata metadata, TenantScope scope, CancellationToken cancellationToken)
     {
         PausePoints.Reach("backup.written");
         if (File.Exists(FinalPath) || File.Exists(SidecarPath))
@@ -184,7 +196,12 @@ internal sealed class ArchiveExport
         _published = true;
         PausePoints.Reach("backup.renamed");
         var entry = IndexEntry.Describe(
-            metadata, _fileName, written.Summary.CompressedSize, written.Summary.Sha256, scope.Tables.Count, written.Tables.Sum(t => t.Rows));
+            metadata,
+            _fileName,
+            written.Summary.CompressedSize,
+            written.Summary.Sha256,
+            scope.Tables.Count,
+            written.Tables.Sum(t => t.Rows));
         entry.SetEncryption(written.Summary.KeyId);
         return entry;
     }

@@ -25,9 +25,11 @@ internal sealed class TenantSnapshot : IAsyncDisposable
         _request = request;
     }
 
-    public static async Task<TenantSnapshot> BeginAsync(NpgsqlConnection connection, BackupRequest request, CancellationToken cancellationToken)
+    public static async Task<TenantSnapshot> BeginAsync(
+        NpgsqlConnection connection, BackupRequest request, CancellationToken cancellationToken)
     {
-        var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken)
+            .ConfigureAwait(false);
         try
         {
             await Db.ExecuteAsync(connection, "SET TRANSACTION READ ONLY", cancellationToken).ConfigureAwait(false);
@@ -84,7 +86,8 @@ internal sealed class TenantSnapshot : IAsyncDisposable
             var where = scope.Root is null ? "" : $"{scope.Root.Table.QualifiedName} has no row for it and ";
             throw new TenantBackupException(
                 ErrorCode.TenantNotFound,
-                $"Tenant {scope.TenantColumn} = {_request.Tenant} not found: {where}no table has rows with {scope.TenantColumn} = {_request.Tenant}. " +
+                $"Tenant {scope.TenantColumn} = {_request.Tenant} not found: {where}" +
+                $"no table has rows with {scope.TenantColumn} = {_request.Tenant}. " +
                 "Check the tenant value and -TenantColumn / --tenant-column. Nothing was written.",
                 _request.Tenant);
         }
@@ -98,7 +101,8 @@ internal sealed class TenantSnapshot : IAsyncDisposable
             SELECT pg_catalog.current_setting('server_version'),
                    pg_catalog.current_database(),
                    pg_catalog.pg_current_snapshot()::text,
-                   (CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn() END)::text,
+                   (CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
+                         ELSE pg_catalog.pg_current_wal_lsn() END)::text,
                    CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')
                         THEN (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) END,
                    current_user
@@ -153,5 +157,7 @@ internal sealed class TenantSnapshot : IAsyncDisposable
     public ValueTask DisposeAsync() => _transaction.DisposeAsync();
 
     internal static string ToolVersion { get; } =
-        typeof(TenantSnapshot).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+        typeof(TenantSnapshot).Assembly
+            .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            .Split('+')[0] ?? "0.0.0";
 }

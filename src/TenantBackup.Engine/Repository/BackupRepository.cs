@@ -43,7 +43,9 @@ public sealed class BackupRepository
         {
             var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
             return string.IsNullOrWhiteSpace(configured)
-                ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "TenantBackup")
+                ? Path.Combine(
+                    Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify),
+                    "TenantBackup")
                 : configured;
         }
     }
@@ -69,7 +71,8 @@ public sealed class BackupRepository
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new TenantBackupException(ErrorCode.RepositoryError, $"Cannot create the repository folder '{root}': {e.Message}", root, e);
+                throw new TenantBackupException(
+                    ErrorCode.RepositoryError, $"Cannot create the repository folder '{root}': {e.Message}", root, e);
             }
         }
 
@@ -271,7 +274,8 @@ public sealed class BackupRepository
         {
             var newer = new TenantBackupException(
                 ErrorCode.IndexCorrupt,
-                $"The index '{IndexPath}' has schema version {index.SchemaVersion}, written by a newer TenantBackup. Upgrade TenantBackup to use this repository.",
+                $"The index '{IndexPath}' has schema version {index.SchemaVersion}, written by a newer TenantBackup. " +
+                "Upgrade TenantBackup to use this repository.",
                 IndexPath);
             newer.Data[NewerSchemaKey] = true;
             throw newer;

@@ -49,7 +49,8 @@ public sealed partial class RestoreEngine
     internal async Task<RestoreResult> RehearseAsync(
         RestoreRequest request, IProgress<ProgressEvent>? progress, CancellationToken cancellationToken)
     {
-        var run = await RunAsync(request with { NoPreBackup = true, SkipFiles = true, FilesPath = null }, RunKind.Rehearsal, progress, cancellationToken)
+        var run = await RunAsync(
+                request with { NoPreBackup = true, SkipFiles = true, FilesPath = null }, RunKind.Rehearsal, progress, cancellationToken)
             .ConfigureAwait(false);
         return run.Result!;
     }
@@ -89,7 +90,8 @@ public sealed partial class RestoreEngine
                     await TenantLock.AcquireExclusiveAsync(connection, column, targetTenant, request.LockTimeout, cancellationToken)
                         .ConfigureAwait(false);
                     PausePoints.Reach("restore.locked");
-                    var context = new Context(request, source, targetTenant, fileTargets, database, startedAt, watch, kind == RunKind.Rehearsal);
+                    var context = new Context(
+                        request, source, targetTenant, fileTargets, database, startedAt, watch, kind == RunKind.Rehearsal);
                     try
                     {
                         return kind == RunKind.Plan
@@ -350,7 +352,8 @@ public sealed partial class RestoreEngine
         if (collision.Surrogate)
         {
             return $"{collision.Count} key(s) of {collision.Table} ({columns}) are used by other tenants " +
-                $"(e.g. {string.Join(", ", collision.Examples)}); -KeyCollision Fail / --key-collision fail refuses to give them new values; " +
+                $"(e.g. {string.Join(", ", collision.Examples)}); " +
+                "-KeyCollision Fail / --key-collision fail refuses to give them new values; " +
                 "-KeyCollision Remap / --key-collision remap renumbers them.";
         }
 

@@ -69,7 +69,9 @@ internal sealed partial class RestoreSession
         var sequence = type == "uuid"
             ? null
             : table.Catalog.Sequences.First(s => string.Equals(s.Column, table.SurrogateKey, StringComparison.Ordinal)).Sequence;
-        var newValue = refuse ? "NULL" : sequence is null ? "pg_catalog.gen_random_uuid()" : "b.base + row_number() OVER (ORDER BY s." + key + ")";
+        var newValue = refuse
+            ? "NULL"
+            : sequence is null ? "pg_catalog.gen_random_uuid()" : "b.base + row_number() OVER (ORDER BY s." + key + ")";
         var highest = sequence is null
             ? "NULL::bigint"
             : $"GREATEST((SELECT max({key}) FROM {table.StageName}), (SELECT max({key}) FROM {table.SqlName}), " +
@@ -78,7 +80,8 @@ internal sealed partial class RestoreSession
         // One index probe per staged row (a subquery with LIMIT is never turned into a join), so the cost follows the
         // tenant's size, not the table's.
         var mapped = await ExecuteAsync(
-            $"WITH b AS (SELECT {highest} AS base) INSERT INTO {table.MapName} (old, new) SELECT s.{key}, {newValue} FROM {table.StageName} s, b " +
+            $"WITH b AS (SELECT {highest} AS base) " +
+            $"INSERT INTO {table.MapName} (old, new) SELECT s.{key}, {newValue} FROM {table.StageName} s, b " +
             $"WHERE (SELECT true FROM {table.SqlName} t0 WHERE t0.{key} = s.{key} AND NOT ({table.Target.FilterSql}) LIMIT 1)",
             cancellationToken).ConfigureAwait(false);
         if (mapped > 0 && sequence is not null && !refuse && !simulate)
@@ -116,7 +119,8 @@ internal sealed partial class RestoreSession
             {
                 value = rootValue;
             }
-            else if (Cloning && ((table.IsRoot && column == rootKey) || (table.Target.Kind == ScopeKind.Direct && column == Scope.TenantColumn)))
+            else if (Cloning
+                && ((table.IsRoot && column == rootKey) || (table.Target.Kind == ScopeKind.Direct && column == Scope.TenantColumn)))
             {
                 value = TargetValue(type);
             }
@@ -126,7 +130,8 @@ internal sealed partial class RestoreSession
                 joins.Add($" LEFT JOIN {map.MapName} {alias} ON {alias}.old = s0.{name}");
                 value = $"COALESCE({alias}.new, s0.{name})";
             }
-            else if (Cloning && root is not null && rootKey is not null && References(table, root, rootKey).Contains(column, StringComparer.Ordinal))
+            else if (Cloning && root is not null && rootKey is not null
+                && References(table, root, rootKey).Contains(column, StringComparer.Ordinal))
             {
                 // Other columns that point at the tenant's root row (e.g. created_for_tenant) follow it.
                 value = $"CASE WHEN s0.{name} = {SourceValue(type)} THEN {TargetValue(type)} ELSE s0.{name} END";
@@ -153,7 +158,8 @@ internal sealed partial class RestoreSession
             return table;
         }
 
-        return remapped.FirstOrDefault(parent => References(table, parent.Name, parent.SurrogateKey!).Contains(column, StringComparer.Ordinal));
+        return remapped.FirstOrDefault(
+            parent => References(table, parent.Name, parent.SurrogateKey!).Contains(column, StringComparer.Ordinal));
     }
 
     /// <summary>The root table's key column: what the direct tables' tenant column references.</summary>
@@ -195,7 +201,8 @@ internal sealed partial class RestoreSession
             foreach (var key in keys)
             {
                 var colliding = $"FROM {table.RestoredSql} s " +
-                    $"WHERE (SELECT true FROM {table.SqlName} t0 WHERE {RestoreTable.Match(key)} AND NOT ({table.Target.FilterSql}) LIMIT 1)";
+                    $"WHERE (SELECT true FROM {table.SqlName} t0 " +
+                    $"WHERE {RestoreTable.Match(key)} AND NOT ({table.Target.FilterSql}) LIMIT 1)";
                 var count = await CountAsync($"SELECT count(*) {colliding}", cancellationToken).ConfigureAwait(false);
                 if (count > 0)
                 {

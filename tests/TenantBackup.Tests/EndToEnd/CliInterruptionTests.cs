@@ -66,12 +66,15 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
                 {
                     Assert.True((await process.WaitAsync(ExitTimeout)).ExitCode == 0);
                     process.Dispose();
-                    (indexBefore, archivesBefore, sidecarsBefore) = (IndexEntries(folder.Path), Archives(folder.Path), Sidecars(folder.Path));
+                    (indexBefore, archivesBefore, sidecarsBefore) =
+                        (IndexEntries(folder.Path), Archives(folder.Path), Sidecars(folder.Path));
                 }
             }
             while (paused is null && ++attempts < 3);
 
-            Assert.True(paused is not null, $"Three backups in a row finished before their .partial reached {fraction:P0} of {referenceSize} bytes.");
+            Assert.True(
+                paused is not null,
+                $"Three backups in a row finished before their .partial reached {fraction:P0} of {referenceSize} bytes.");
             using var running = process;
             var (partial, size) = paused.Value;
             process.Kill();
@@ -90,7 +93,8 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
 
         Assert.True(
             killedAt.Distinct().Count() >= 4,
-            $"The kills should land at different points of the export; the .partial sizes were {string.Join(", ", killedAt)} of {referenceSize}.");
+            "The kills should land at different points of the export; " +
+            $"the .partial sizes were {string.Join(", ", killedAt)} of {referenceSize}.");
         var leftovers = Partials(folder.Path);
         Assert.Equal(killPoints.Length, leftovers.Count);
 
@@ -136,7 +140,9 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
             File.SetLastWriteTimeUtc(partial, DateTime.UtcNow.AddMinutes(-1));
             other = await CliProcess.RunAsync(
                 ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "2", "--repository", folder.Path, "--json"]);
-            Assert.True(File.Exists(partial), $"Another backup deleted the .partial of a live one (paused at {size} bytes).{Environment.NewLine}{other.Describe()}");
+            Assert.True(
+                File.Exists(partial),
+                $"Another backup deleted the .partial of a live one (paused at {size} bytes).{Environment.NewLine}{other.Describe()}");
         }
         finally
         {
@@ -243,7 +249,8 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
         var database = await fixture.CreateTenantDatabaseAsync();
         using var folder = new TempFolder();
         var connectionString = fixture.ConnectionStringFor(database);
-        var backup = await CliProcess.RunAsync(["backup", "--connection", connectionString, "--tenant", "2", "--repository", folder.Path, "--json"]);
+        var backup = await CliProcess.RunAsync(
+            ["backup", "--connection", connectionString, "--tenant", "2", "--repository", folder.Path, "--json"]);
         Assert.True(backup.ExitCode == 0, backup.Describe());
         string id;
         using (var json = ParseStdout(backup))
@@ -295,7 +302,10 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < TimeSpan.FromSeconds(30))
         {
-            await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = database }, new() { Value = lockType } } };
+            await using var command = new NpgsqlCommand(sql, connection)
+            {
+                Parameters = { new() { Value = database }, new() { Value = lockType } },
+            };
             if ((bool)(await command.ExecuteScalarAsync())!)
             {
                 return;
@@ -303,7 +313,9 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
 
             if (process.HasExited)
             {
-                Assert.Fail($"tenantbackup ended instead of waiting for a {lockType} lock.{Environment.NewLine}{(await process.WaitAsync(ExitTimeout)).Describe()}");
+                Assert.Fail(
+                    $"tenantbackup ended instead of waiting for a {lockType} lock.{Environment.NewLine}" +
+                    (await process.WaitAsync(ExitTimeout)).Describe());
             }
 
             await Task.Delay(20);
@@ -321,7 +333,8 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
     /// <paramref name="known"/>) exists and holds <paramref name="minimumBytes"/>, so however busy the machine, the
     /// child cannot finish between two looks at its file. Returns with the child paused.
     /// </summary>
-    private static async Task<(string Path, long Size)?> PausedWithPartialAsync(CliProcess process, string repository, HashSet<string> known, long minimumBytes)
+    private static async Task<(string Path, long Size)?> PausedWithPartialAsync(
+        CliProcess process, string repository, HashSet<string> known, long minimumBytes)
     {
         process.Pause();
         string? partial;
@@ -329,7 +342,9 @@ public sealed class CliInterruptionTests(PostgresFixture fixture, ITestOutputHel
         {
             if (process.HasExited)
             {
-                Assert.Fail($"tenantbackup ended before its .partial appeared.{Environment.NewLine}{(await process.WaitAsync(ExitTimeout)).Describe()}");
+                Assert.Fail(
+                    $"tenantbackup ended before its .partial appeared.{Environment.NewLine}" +
+                    (await process.WaitAsync(ExitTimeout)).Describe());
             }
 
             await RunOneSliceAsync(process);

@@ -136,7 +136,10 @@ public sealed class CliRestoreTests(PostgresFixture fixture)
         for (var i = 0; i < 3; i++)
         {
             var restore = await CliProcess.RunAsync(
-                ["restore", id, "--connection", fixture.ConnectionStringFor(database), "--repository", folder.Path, "--yes", "--no-pre-backup"],
+                [
+                    "restore", id, "--connection", fixture.ConnectionStringFor(database), "--repository", folder.Path,
+                    "--yes", "--no-pre-backup",
+                ],
                 environment,
                 TimeSpan.FromSeconds(25));
             Assert.True(restore.ExitCode == 0, restore.Describe());

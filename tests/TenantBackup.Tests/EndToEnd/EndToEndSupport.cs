@@ -14,7 +14,9 @@ internal static class EndToEndSupport
 {
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>The archives in a repository folder (<c>.tar.zst</c>, <c>.tar.gz</c>, <c>.tar</c>, encrypted <c>.tbenc</c>), by name.</summary>
+    /// <summary>
+    /// The archives in a repository folder (<c>.tar.zst</c>, <c>.tar.gz</c>, <c>.tar</c>, encrypted <c>.tbenc</c>), by name.
+    /// </summary>
     public static IReadOnlyList<string> Archives(string repository) =>
         Files(repository).Where(f => ArchiveSuffixes.Any(suffix => f.EndsWith(suffix, StringComparison.Ordinal))).ToList();
 

@@ -73,7 +73,10 @@ public sealed class BackupKillTests(PostgresFixture fixture)
         var archivesBefore = Archives(repository);
 
         using (var paused = await PausedCli.StartAsync(
-            ["backup", "--connection", request.ConnectionString, "--tenant", "2", "--repository", repository, "--include-path", files.Path, "--json"],
+            [
+                "backup", "--connection", request.ConnectionString, "--tenant", "2", "--repository", repository,
+                "--include-path", files.Path, "--json",
+            ],
             point))
         {
             var killed = await paused.KillAsync();
@@ -127,12 +130,15 @@ public sealed class BackupKillTests(PostgresFixture fixture)
         }
 
         AssertOnlyBackupFiles(repository);
-        Assert.False(File.Exists(Path.Combine(repository, "backups.json.lock.holder")), "The killed holder's record outlived the next index update.");
+        Assert.False(
+            File.Exists(Path.Combine(repository, "backups.json.lock.holder")),
+            "The killed holder's record outlived the next index update.");
         var entries = IndexEntries(repository);
         Assert.Contains(entries, e => e.Id == first.Id);
         Assert.Contains(entries, e => e.Id == next.Id);
         Assert.Equal(Archives(repository).Count, entries.Count);
-        var verified = await new IntegrityEngine().VerifyAsync(new IntegrityRequest { Repository = repository }, null, CancellationToken.None);
+        var verified = await new IntegrityEngine().VerifyAsync(
+            new IntegrityRequest { Repository = repository }, null, CancellationToken.None);
         Assert.All(verified, r => Assert.True(r.Status == IntegrityStatus.Valid, $"{r.Path}: {r.Status}"));
         await AssertNoTenantBackupSessionAsync(fixture, database);
         await fixture.DropDatabaseAsync(database);

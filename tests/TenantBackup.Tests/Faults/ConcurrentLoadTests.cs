@@ -50,7 +50,8 @@ public sealed partial class ConcurrentLoadTests(PostgresFixture fixture, ITestOu
     [Fact]
     public async Task BackupsAndRestoresUnderWriteLoad_AllFinish_AllVerify_AndNothingIsLost()
     {
-        var seconds = int.TryParse(Environment.GetEnvironmentVariable("TENANTBACKUP_SOAK_SECONDS"), CultureInfo.InvariantCulture, out var soak)
+        var seconds = int.TryParse(
+                Environment.GetEnvironmentVariable("TENANTBACKUP_SOAK_SECONDS"), CultureInfo.InvariantCulture, out var soak)
             ? soak
             : DefaultSeconds;
         var database = await fixture.CreateTenantDatabaseAsync();
@@ -66,7 +67,9 @@ public sealed partial class ConcurrentLoadTests(PostgresFixture fixture, ITestOu
         foreach (var tenant in Restored)
         {
             var info = await new BackupEngine().BackupAsync(
-                new BackupRequest { ConnectionString = connectionString, Tenant = Text(tenant), Repository = repository }, null, CancellationToken.None);
+                new BackupRequest { ConnectionString = connectionString, Tenant = Text(tenant), Repository = repository },
+                null,
+                CancellationToken.None);
             archives[tenant] = info.Id;
             expected[tenant] = await TenantRowsAsync(connection, tenant);
             await RestoreKillTests.ExecuteAsync(
@@ -88,10 +91,15 @@ public sealed partial class ConcurrentLoadTests(PostgresFixture fixture, ITestOu
         {
             var roundWatch = Stopwatch.StartNew();
             var backups = BackedUp
-                .Select((tenant, i) => i < 2 ? CliBackupAsync(connectionString, tenant, repository) : EngineBackupAsync(connectionString, tenant, repository))
+                .Select((tenant, i) => i < 2
+                    ? CliBackupAsync(connectionString, tenant, repository)
+                    : EngineBackupAsync(connectionString, tenant, repository))
                 .ToList();
             var restores = Restored.Select(tenant => new RestoreEngine().RestoreAsync(
-                new RestoreRequest { ConnectionString = connectionString, BackupId = archives[tenant], Repository = repository, LockTimeout = RoundBound },
+                new RestoreRequest
+                {
+                    ConnectionString = connectionString, BackupId = archives[tenant], Repository = repository, LockTimeout = RoundBound,
+                },
                 null,
                 CancellationToken.None)).ToList();
             var all = Task.WhenAll(Task.WhenAll(backups), Task.WhenAll(restores));
@@ -112,7 +120,8 @@ public sealed partial class ConcurrentLoadTests(PostgresFixture fixture, ITestOu
                 var rows = await TenantRowsAsync(connection, tenant);
                 foreach (var (table, tableRows) in expected[tenant])
                 {
-                    Assert.True(tableRows.SequenceEqual(rows[table]), $"round {rounds}: tenant {tenant}'s {table} differs from its archive.");
+                    Assert.True(
+                        tableRows.SequenceEqual(rows[table]), $"round {rounds}: tenant {tenant}'s {table} differs from its archive.");
                 }
             }
         }
@@ -129,7 +138,8 @@ public sealed partial class ConcurrentLoadTests(PostgresFixture fixture, ITestOu
         Assert.Equal(2 + (rounds * 10), index.Count);
         Assert.All(backupIds, id => Assert.Contains(index, e => e.Id == id));
         AssertOnlyBackupFiles(repository);
-        var verified = await new IntegrityEngine().VerifyAsync(new IntegrityRequest { Repository = repository }, null, CancellationToken.None);
+        var verified = await new IntegrityEngine().VerifyAsync(
+            new IntegrityRequest { Repository = repository }, null, CancellationToken.None);
         Assert.Equal(index.Count, verified.Count);
         Assert.All(verified, r => Assert.True(r.Status == IntegrityStatus.Valid, $"{r.Path}: {r.Status}"));
         await AssertNoTenantBackupSessionAsync(fixture, database);
@@ -139,14 +149,17 @@ public sealed partial class ConcurrentLoadTests(PostgresFixture fixture, ITestOu
     private static async Task<string> EngineBackupAsync(string connectionString, int tenant, string repository)
     {
         var info = await new BackupEngine().BackupAsync(
-            new BackupRequest { ConnectionString = connectionString, Tenant = Text(tenant), Repository = repository }, null, CancellationToken.None);
+            new BackupRequest { ConnectionString = connectionString, Tenant = Text(tenant), Repository = repository },
+            null,
+            CancellationToken.None);
         return info.Id;
     }
 
     private static async Task<string> CliBackupAsync(string connectionString, int tenant, string repository)
     {
         var result = await CliProcess.RunAsync(
-            ["backup", "--connection", connectionString, "--tenant", Text(tenant), "--repository", repository, "--json"], timeout: RoundBound);
+            ["backup", "--connection", connectionString, "--tenant", Text(tenant), "--repository", repository, "--json"],
+            timeout: RoundBound);
         Assert.True(result.ExitCode == 0, result.Describe());
         using var json = ParseStdout(result);
         return json.RootElement.GetProperty("id").GetString()!;

@@ -25,7 +25,8 @@ public sealed class ConnectionTerminationTests(PostgresFixture fixture)
         var database = await fixture.CreateTenantDatabaseAsync();
         using var folder = new TempFolder();
         using var paused = await PausedCli.StartAsync(
-            ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "2", "--repository", folder.Path, "--json"], point);
+            ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "2", "--repository", folder.Path, "--json"],
+            point);
 
         Assert.True(await TerminateToolSessionsAsync(database) >= 1, "No tenantbackup session to terminate.");
         var result = await paused.ResumeAsync();
@@ -82,7 +83,9 @@ public sealed class ConnectionTerminationTests(PostgresFixture fixture)
         RestoreKillTests.WriteFiles(files, new() { ["logo.txt"] = "v1" });
         var connectionString = fixture.ConnectionStringFor(database);
         var backup = await new BackupEngine().BackupAsync(
-            new() { ConnectionString = connectionString, Tenant = "2", Repository = repository, IncludePaths = [files] }, null, CancellationToken.None);
+            new() { ConnectionString = connectionString, Tenant = "2", Repository = repository, IncludePaths = [files] },
+            null,
+            CancellationToken.None);
         await using var connection = await fixture.OpenConnectionAsync(database);
         await RestoreKillTests.ExecuteAsync(connection, "UPDATE customers SET name = name || ' (changed)' WHERE tenant_id = 2");
         RestoreKillTests.WriteFiles(files, new() { ["logo.txt"] = "v2", ["new.txt"] = "added" });
@@ -99,7 +102,8 @@ public sealed class ConnectionTerminationTests(PostgresFixture fixture)
         var after = await TableDump.SnapshotAsync(connection);
         Assert.True(TableDump.Fingerprint(before) == TableDump.Fingerprint(after), TableDump.DescribeDifferences(before, after));
         Assert.Equal(filesBefore, RestoreKillTests.ReadFiles(files));
-        var leftovers = Directory.GetFileSystemEntries(folder.Path).Where(p => Path.GetFileName(p).StartsWith("tenant-2-files.", StringComparison.Ordinal));
+        var leftovers = Directory.GetFileSystemEntries(folder.Path)
+            .Where(p => Path.GetFileName(p).StartsWith("tenant-2-files.", StringComparison.Ordinal));
         Assert.Empty(leftovers);
         Assert.Equal(index, await File.ReadAllBytesAsync(Path.Combine(repository, "backups.json")));
         AssertOnlyBackupFiles(repository);
@@ -112,7 +116,10 @@ public sealed class ConnectionTerminationTests(PostgresFixture fixture)
         Assert.True(result.ExitCode == 1, result.Describe());
         Assert.Empty(result.Stdout);
         Assert.True(result.Stderr.Contains("tenantbackup: error ConnectionFailed:", StringComparison.Ordinal), result.Describe());
-        Assert.True(result.Stderr.Contains("the server ended the connection (terminating connection due to administrator command)", StringComparison.Ordinal), result.Describe());
+        Assert.True(
+            result.Stderr.Contains(
+                "the server ended the connection (terminating connection due to administrator command)", StringComparison.Ordinal),
+            result.Describe());
     }
 
     /// <summary>Terminates every <c>tenantbackup</c> session in <paramref name="database"/>; returns how many.</summary>

@@ -28,7 +28,8 @@ public sealed class DiskFullTests(PostgresFixture fixture, ITestOutputHelper out
         output.WriteLine(mount.Succeeded ? "repository on a 2 MB tmpfs" : $"mount not permitted, prlimit instead: {mount.Describe()}");
         try
         {
-            string[] backup = ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "2", "--repository", repository, "--json"];
+            string[] backup =
+                ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "2", "--repository", repository, "--json"];
             var first = await CliProcess.RunAsync(backup);
             Assert.True(first.ExitCode == 0, first.Describe());
             var filler = Path.Combine(folder.Path, "filler");
@@ -60,7 +61,8 @@ public sealed class DiskFullTests(PostgresFixture fixture, ITestOutputHelper out
             Assert.True(next.ExitCode == 0, next.Describe());
             Assert.Equal(2, IndexEntries(repository).Count);
             AssertOnlyBackupFiles(repository);
-            var verified = await new IntegrityEngine().VerifyAsync(new IntegrityRequest { Repository = repository }, null, CancellationToken.None);
+            var verified = await new IntegrityEngine().VerifyAsync(
+                new IntegrityRequest { Repository = repository }, null, CancellationToken.None);
             Assert.All(verified, r => Assert.True(r.Status == IntegrityStatus.Valid, $"{r.Path}: {r.Status}"));
         }
         finally
@@ -80,7 +82,8 @@ public sealed class DiskFullTests(PostgresFixture fixture, ITestOutputHelper out
     {
         var database = await fixture.CreateTenantDatabaseAsync();
         using var folder = new TempFolder();
-        string[] backup = ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "2", "--repository", folder.Path, "--json"];
+        string[] backup =
+            ["backup", "--connection", fixture.ConnectionStringFor(database), "--tenant", "2", "--repository", folder.Path, "--json"];
         var first = await CliProcess.RunAsync(backup);
         Assert.True(first.ExitCode == 0, first.Describe());
         var files = Files(folder.Path);
@@ -115,7 +118,9 @@ public sealed class DiskFullTests(PostgresFixture fixture, ITestOutputHelper out
     {
         using var paused = await PausedCli.StartAsync(arguments, "backup.connected");
         var limit = await ProcessRunner.RunAsync(
-            "prlimit", ["--pid", paused.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), $"--fsize={bytes}"], TimeSpan.FromSeconds(10));
+            "prlimit",
+            ["--pid", paused.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), $"--fsize={bytes}"],
+            TimeSpan.FromSeconds(10));
         Assert.True(limit.Succeeded, limit.Describe());
         return await paused.ResumeAsync();
     }

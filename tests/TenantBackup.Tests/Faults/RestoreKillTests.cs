@@ -105,7 +105,9 @@ public sealed class RestoreKillTests(PostgresFixture fixture)
         var journaled = Beside(files, ".restore-*.swap").Length > 0;
         var log = new WarningLog();
         var result = await new RestoreEngine(log).RestoreAsync(
-            new RestoreRequest { ConnectionString = connectionString, BackupId = backup.Id, Repository = repository }, null, CancellationToken.None);
+            new RestoreRequest { ConnectionString = connectionString, BackupId = backup.Id, Repository = repository },
+            null,
+            CancellationToken.None);
         Assert.Equal(backup.Id, result.BackupId);
         Assert.Equal(point.StartsWith("index.", StringComparison.Ordinal), heldIndexLock);
         Assert.Equal(heldIndexLock, log.Has("Took over the repository index lock"));
@@ -115,7 +117,8 @@ public sealed class RestoreKillTests(PostgresFixture fixture)
         AssertFiles(restoredFiles, files, point);
 
         // The next restore settled the killed one's swap first: its safety backup holds the folder as the rows had it.
-        var safety = await ArchiveContents.ReadAsync(Path.Combine(repository, IndexEntries(repository).Single(e => e.Id == result.PreRestoreBackupId).Path));
+        var safety = await ArchiveContents.ReadAsync(
+            Path.Combine(repository, IndexEntries(repository).Single(e => e.Id == result.PreRestoreBackupId).Path));
         var safetyFiles = safety.Names.Where(n => n.StartsWith("files/01/", StringComparison.Ordinal))
             .ToDictionary(n => n["files/01/".Length..], n => System.Text.Encoding.UTF8.GetString(safety.Data[n]));
         Assert.Equal(committed ? restoredFiles : beforeFiles, new SortedDictionary<string, string>(safetyFiles, StringComparer.Ordinal));
@@ -128,7 +131,8 @@ public sealed class RestoreKillTests(PostgresFixture fixture)
         Assert.Empty(Beside(files, ".restore-*"));
         Assert.False(File.Exists(Path.Combine(repository, "backups.json.lock.holder")));
         AssertOnlyBackupFiles(repository);
-        var verified = await new IntegrityEngine().VerifyAsync(new IntegrityRequest { Repository = repository }, null, CancellationToken.None);
+        var verified = await new IntegrityEngine().VerifyAsync(
+            new IntegrityRequest { Repository = repository }, null, CancellationToken.None);
         Assert.All(verified, r => Assert.True(r.Status == IntegrityStatus.Valid, $"{r.Path}: {r.Status}"));
         await AssertNoTenantBackupSessionAsync(fixture, database);
         await fixture.DropDatabaseAsync(database);
@@ -170,9 +174,13 @@ public sealed class RestoreKillTests(PostgresFixture fixture)
             return;
         }
 
-        Assert.True(Beside(root, ".restore-*.swap").Length == 1, $"killed at {point}: {root} changed, and no swap journal says how to undo it.");
-        Assert.True(current is null || SameFiles(current, restored), $"killed at {point}: {root} holds neither the old nor the restored files.");
-        Assert.True(SameFiles(before, ReadFiles(Assert.Single(Beside(root, ".pre-restore-*")))), $"killed at {point}: the old folder is not whole.");
+        Assert.True(
+            Beside(root, ".restore-*.swap").Length == 1, $"killed at {point}: {root} changed, and no swap journal says how to undo it.");
+        Assert.True(
+            current is null || SameFiles(current, restored), $"killed at {point}: {root} holds neither the old nor the restored files.");
+        Assert.True(
+            SameFiles(before, ReadFiles(Assert.Single(Beside(root, ".pre-restore-*")))),
+            $"killed at {point}: the old folder is not whole.");
     }
 
     private static string[] Beside(string root, string suffixPattern) =>

@@ -81,7 +81,8 @@ public sealed class SwapJournalTests(PostgresFixture fixture)
         File.WriteAllText(
             staging + ".swap",
             JsonSerializer.Serialize(
-                new { transaction, database, destination, staging, preRestore = old }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+                new { transaction, database, destination, staging, preRestore = old },
+                new JsonSerializerOptions(JsonSerializerDefaults.Web)));
 
     /// <summary>A transaction that wrote nothing but has an id, committed or rolled back.</summary>
     private static async Task<long> TransactionAsync(NpgsqlConnection connection, bool commit)

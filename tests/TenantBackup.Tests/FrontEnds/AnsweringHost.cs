@@ -59,7 +59,8 @@ internal sealed class AnsweringHost : PSHost
             Prompts.Add($"{caption}: {message}");
             for (var i = 0; i < choices.Count; i++)
             {
-                if (string.Equals(choices[i].Label.Replace("&", string.Empty, StringComparison.Ordinal), answer, StringComparison.OrdinalIgnoreCase))
+                if (string.Equals(
+                    choices[i].Label.Replace("&", string.Empty, StringComparison.Ordinal), answer, StringComparison.OrdinalIgnoreCase))
                 {
                     return i;
                 }

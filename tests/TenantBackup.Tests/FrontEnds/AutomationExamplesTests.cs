@@ -43,7 +43,8 @@ public partial class AutomationExamplesTests
         ];
 
         Assert.All(expected, name => Assert.True(File.Exists(Path.Combine(Folder, name)), $"{name} is missing."));
-        Assert.Contains("docs/automation/README.md", File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "README.md")), StringComparison.Ordinal);
+        Assert.Contains(
+            "docs/automation/README.md", File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "README.md")), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -238,7 +239,8 @@ public partial class AutomationExamplesTests
     {
         var result = Program.CreateRootCommand().Parse(commandLine);
 
-        Assert.True(result.Errors.Count == 0, $"{string.Join(' ', commandLine)}: {string.Join("; ", result.Errors.Select(e => e.Message))}");
+        Assert.True(
+            result.Errors.Count == 0, $"{string.Join(' ', commandLine)}: {string.Join("; ", result.Errors.Select(e => e.Message))}");
         Assert.Equal(commandLine[0], result.CommandResult.Command.Name);
     }
 
@@ -255,7 +257,11 @@ public partial class AutomationExamplesTests
 
             var items = new List<string>();
             var indent = lines[i].IndexOf('a', StringComparison.Ordinal);
-            for (var j = i + 1; j < lines.Length && lines[j].IndexOf('-', StringComparison.Ordinal) > indent && lines[j].TrimStart().StartsWith("- ", StringComparison.Ordinal); j++)
+            for (var j = i + 1;
+                j < lines.Length
+                    && lines[j].IndexOf('-', StringComparison.Ordinal) > indent
+                    && lines[j].TrimStart().StartsWith("- ", StringComparison.Ordinal);
+                j++)
             {
                 var value = lines[j].TrimStart()[2..].Trim();
                 items.Add(value.Contains("{{", StringComparison.Ordinal) ? "X" : value.Trim('"'));

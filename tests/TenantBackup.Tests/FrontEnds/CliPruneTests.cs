@@ -43,7 +43,9 @@ public sealed class CliPruneTests : IDisposable
 
         Assert.Equal(("/var/backups/tenants", "42", true), (request.Repository, request.Tenant, request.Force));
         var policy = request.Policy!;
-        Assert.Equal((3, 7, 4, 12, TimeSpan.FromDays(30)), (policy.KeepLast, policy.KeepDaily, policy.KeepWeekly, policy.KeepMonthly, policy.OlderThan));
+        Assert.Equal(
+            (3, 7, 4, 12, TimeSpan.FromDays(30)),
+            (policy.KeepLast, policy.KeepDaily, policy.KeepWeekly, policy.KeepMonthly, policy.OlderThan));
     }
 
     [Theory]

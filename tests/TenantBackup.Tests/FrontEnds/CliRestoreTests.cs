@@ -61,7 +61,9 @@ public class CliRestoreTests
             "--verbose");
 
         var parts = ParseConnectionString(request.ConnectionString);
-        Assert.Equal(("db1", "6543", "app", "restore", "S3cr3t"), (parts["Host"], parts["Port"], parts["Database"], parts["Username"], parts["Password"]));
+        Assert.Equal(
+            ("db1", "6543", "app", "restore", "S3cr3t"),
+            (parts["Host"], parts["Port"], parts["Database"], parts["Username"], parts["Password"]));
         Assert.Equal(Path.GetFullPath("/var/backups/tenants/tenant-42-20250101T120000Z-0192f0c1.tar.zst"), request.ArchivePath);
         Assert.Null(request.BackupId);
         Assert.Equal(Path.GetFullPath("/var/backups/tenants"), request.Repository);
@@ -222,7 +224,8 @@ public class CliRestoreTests
     [InlineData("yep\n")]
     public async Task OnATerminalAnythingButYesDeclines(string typed)
     {
-        var (exitCode, stdout, stderr) = await RunAsync(Terminal(typed), "restore", "0001", "--connection", Unreachable, "--target-tenant", "4242");
+        var (exitCode, stdout, stderr) = await RunAsync(
+            Terminal(typed), "restore", "0001", "--connection", Unreachable, "--target-tenant", "4242");
 
         Assert.Equal(ExitCodes.Failure, exitCode);
         Assert.Empty(stdout);
@@ -244,7 +247,11 @@ public class CliRestoreTests
 
         var (_, stdout, stderr) = await RunAsync(Terminal(typed), "restore", archive, "--connection", Unreachable, "--no-pre-backup");
 
-        Assert.StartsWith($"Restore archive '{archive}' into the backup's own tenant of database 'app' on 127.0.0.1:1 (mode replace, without a safety backup)? [y/N] ", stderr, StringComparison.Ordinal);
+        Assert.StartsWith(
+            $"Restore archive '{archive}' into the backup's own tenant of database 'app' on 127.0.0.1:1 " +
+            "(mode replace, without a safety backup)? [y/N] ",
+            stderr,
+            StringComparison.Ordinal);
         Assert.DoesNotContain("not restored", stderr, StringComparison.Ordinal);
 
         // The engine ran (and, with no such archive and no server, failed): that is all this test is about.
@@ -276,7 +283,8 @@ public class CliRestoreTests
     [Fact]
     public async Task AnUnparseableConnectionStringIsAUsageErrorBeforeAnyQuestion()
     {
-        var (exitCode, stdout, stderr) = await RunAsync(Terminal("y\n"), "restore", "0001", "--connection", "Host=db1;Password=S3cr3t;Port=abc");
+        var (exitCode, stdout, stderr) = await RunAsync(
+            Terminal("y\n"), "restore", "0001", "--connection", "Host=db1;Password=S3cr3t;Port=abc");
 
         Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.Empty(stdout);
@@ -318,11 +326,13 @@ public class CliRestoreTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var exitCode = await RestoreCommand.ReportAsync(Plan(problems: ["public.customers lacks column email."]), json: false, stdout, stderr);
+        var exitCode = await RestoreCommand.ReportAsync(
+            Plan(problems: ["public.customers lacks column email."]), json: false, stdout, stderr);
 
         Assert.Equal(ExitCodes.Refused, exitCode);
         Assert.Contains("public.customers lacks column email.", stdout.ToString(), StringComparison.Ordinal);
-        Assert.Equal($"tenantbackup: the restore would be refused: public.customers lacks column email.{Environment.NewLine}", stderr.ToString());
+        Assert.Equal(
+            $"tenantbackup: the restore would be refused: public.customers lacks column email.{Environment.NewLine}", stderr.ToString());
     }
 
     [Fact]
@@ -376,12 +386,26 @@ public class CliRestoreTests
     {
         var text = TextOutput.Plan(Plan(problems: ["Table public.invoices: column email is missing in the target."]));
 
-        Assert.StartsWith("Restore plan: backup 0192f0c1-0000-7000-8000-000000000042 (tenant 42) into tenant 4242 of PostgreSQL db1:5432/app.", text, StringComparison.Ordinal);
+        Assert.StartsWith(
+            "Restore plan: backup 0192f0c1-0000-7000-8000-000000000042 (tenant 42) into tenant 4242 of PostgreSQL db1:5432/app.",
+            text,
+            StringComparison.Ordinal);
         Assert.Matches(@"(?m)^public\.invoices\s+100\s+100\s+0\s+90\s+7\r?$", text);
-        Assert.Contains("Key collisions:" + Environment.NewLine + "  public.invoices (id): 7 value(s) already used by other tenants, e.g. 1, 2 -> remap", text, StringComparison.Ordinal);
-        Assert.Contains("public.stores -> public.staff; stores_manager_fk (public.stores -> public.staff): deferred; staff_store_fk (public.staff -> public.stores): kept in order", text, StringComparison.Ordinal);
+        Assert.Contains(
+            "Key collisions:" + Environment.NewLine +
+            "  public.invoices (id): 7 value(s) already used by other tenants, e.g. 1, 2 -> remap",
+            text,
+            StringComparison.Ordinal);
+        Assert.Contains(
+            "public.stores -> public.staff; stores_manager_fk (public.stores -> public.staff): deferred; " +
+            "staff_store_fk (public.staff -> public.stores): kept in order",
+            text,
+            StringComparison.Ordinal);
         Assert.Contains("[blocking] Column email of public.invoices is missing in the target.", text, StringComparison.Ordinal);
-        Assert.Contains("Problems:" + Environment.NewLine + "  Table public.invoices: column email is missing in the target.", text, StringComparison.Ordinal);
+        Assert.Contains(
+            "Problems:" + Environment.NewLine + "  Table public.invoices: column email is missing in the target.",
+            text,
+            StringComparison.Ordinal);
         Assert.EndsWith("The restore would be refused: 1 problem(s) above.", text, StringComparison.Ordinal);
         Assert.EndsWith("The restore can proceed.", TextOutput.Plan(Plan(problems: [])), StringComparison.Ordinal);
     }
@@ -412,7 +436,10 @@ public class CliRestoreTests
         Tables =
         [
             new RestoreTableResult { Table = "public.customers", ArchiveRows = 10, Inserted = 10, Updated = 0, Deleted = 5, Remapped = 0 },
-            new RestoreTableResult { Table = "public.invoices", ArchiveRows = 100, Inserted = 100, Updated = 0, Deleted = 90, Remapped = 7 },
+            new RestoreTableResult
+            {
+                Table = "public.invoices", ArchiveRows = 100, Inserted = 100, Updated = 0, Deleted = 90, Remapped = 7,
+            },
         ],
     };
 
@@ -432,14 +459,18 @@ public class CliRestoreTests
         ],
         Collisions =
         [
-            new KeyCollisionInfo { Table = "public.invoices", Columns = ["id"], Surrogate = true, Count = 7, Examples = ["1", "2"], Resolution = "remap" },
+            new KeyCollisionInfo
+            {
+                Table = "public.invoices", Columns = ["id"], Surrogate = true, Count = 7, Examples = ["1", "2"], Resolution = "remap",
+            },
         ],
         Cycles =
         [
             new ScopeCycle(
                 ["public.stores", "public.staff"],
                 [
-                    new CycleEdge("stores_manager_fk", "public.stores", "public.staff", Deferrable: true, Nullable: true, BreakBy: "deferred"),
+                    new CycleEdge(
+                        "stores_manager_fk", "public.stores", "public.staff", Deferrable: true, Nullable: true, BreakBy: "deferred"),
                     new CycleEdge("staff_store_fk", "public.staff", "public.stores", Deferrable: false, Nullable: false, BreakBy: null),
                 ],
                 Breakable: true),

@@ -47,7 +47,9 @@ public class CliTests
             "--json");
 
         var parts = ParseConnectionString(request.ConnectionString);
-        Assert.Equal(("db1", "6543", "app", "backup", "S3cr3t"), (parts["Host"], parts["Port"], parts["Database"], parts["Username"], parts["Password"]));
+        Assert.Equal(
+            ("db1", "6543", "app", "backup", "S3cr3t"),
+            (parts["Host"], parts["Port"], parts["Database"], parts["Username"], parts["Password"]));
         Assert.Equal("42", request.Tenant);
         Assert.Equal("org_id", request.TenantColumn);
         Assert.Equal(Path.GetFullPath("/var/backups/tenants"), request.Repository);
@@ -228,7 +230,8 @@ public class CliTests
     [Fact]
     public void JsonIsCamelCaseAndCarriesEveryProperty()
     {
-        var backup = GetTenantBackupFilterTests.Backup("0001", "Zürich+1", BackupKinds.Full, new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        var backup = GetTenantBackupFilterTests.Backup(
+            "0001", "Zürich+1", BackupKinds.Full, new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero));
 
         using var json = JsonDocument.Parse(JsonSerializer.Serialize(backup, JsonOutput.Options));
 

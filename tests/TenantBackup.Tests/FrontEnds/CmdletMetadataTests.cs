@@ -59,7 +59,12 @@ public class CmdletMetadataTests
     [Fact]
     public void TheAssemblyHasTheCmdletsOfThisStage()
     {
-        Assert.Equal(["Get-TenantBackup", "New-TenantBackup", "Remove-TenantBackup", "Restore-TenantBackup", "Sync-BackupIndex", "Test-BackupIntegrity"], CmdletNames());
+        Assert.Equal(
+            [
+                "Get-TenantBackup", "New-TenantBackup", "Remove-TenantBackup", "Restore-TenantBackup", "Sync-BackupIndex",
+                "Test-BackupIntegrity",
+            ],
+            CmdletNames());
     }
 
     [Fact]
@@ -149,7 +154,8 @@ public class CmdletMetadataTests
         // Every set but the default has a mandatory parameter of its own, so giving it selects the set.
         foreach (var set in sets.Where(s => !s.IsDefault && sets.Count > 1))
         {
-            var own = set.Parameters.Where(p => p.IsMandatory && sets.Where(o => o != set).All(o => o.Parameters.All(q => q.Name != p.Name)));
+            var own = set.Parameters
+                .Where(p => p.IsMandatory && sets.Where(o => o != set).All(o => o.Parameters.All(q => q.Name != p.Name)));
             Assert.NotEmpty(own);
         }
 
@@ -246,7 +252,9 @@ public class CmdletMetadataTests
     public void RestoreTenantBackupIsAHighImpactChangeThatOutputsTheResultOrThePlan()
     {
         var attribute = typeof(RestoreTenantBackupCommand).GetCustomAttribute<CmdletAttribute>()!;
-        var outputTypes = typeof(RestoreTenantBackupCommand).GetCustomAttributes<OutputTypeAttribute>().SelectMany(a => a.Type).Select(t => t.Type);
+        var outputTypes = typeof(RestoreTenantBackupCommand).GetCustomAttributes<OutputTypeAttribute>()
+            .SelectMany(a => a.Type)
+            .Select(t => t.Type);
 
         Assert.Equal(VerbsData.Restore, attribute.VerbName);
         Assert.True(attribute.SupportsShouldProcess);
@@ -322,7 +330,9 @@ public class CmdletMetadataTests
             var target = Nullable.GetUnderlyingType(parameter.PropertyType) ?? parameter.PropertyType;
             var accepts = target.IsAssignableFrom(match.PropertyType)
                 || (target.IsArray && target.GetElementType()!.IsAssignableFrom(match.PropertyType));
-            Assert.True(accepts, $"{consumer.Name}.{parameter.Name} ({target}) cannot take {producedType.Name}.{match.Name} ({match.PropertyType}).");
+            Assert.True(
+                accepts,
+                $"{consumer.Name}.{parameter.Name} ({target}) cannot take {producedType.Name}.{match.Name} ({match.PropertyType}).");
             bound.Add(parameter.Name);
         }
 

@@ -31,9 +31,15 @@ public class CmdletPipelineTests
     {
         using var repository = new TempFolder();
         using var ps = PowerShellSession.Create();
-        ps.AddCommand("New-TenantBackup").AddParameter("ConnectionString", "Host=db1.invalid").AddParameter("Repository", repository.Path).AddParameter("WhatIf");
+        ps.AddCommand("New-TenantBackup")
+            .AddParameter("ConnectionString", "Host=db1.invalid")
+            .AddParameter("Repository", repository.Path)
+            .AddParameter("WhatIf");
 
-        var output = ps.Invoke(new object[] { 1, "2", GetTenantBackupFilterTests.Backup("0001", "3", BackupKinds.Full, DateTimeOffset.UnixEpoch, repository.Path) });
+        var output = ps.Invoke(new object[]
+        {
+            1, "2", GetTenantBackupFilterTests.Backup("0001", "3", BackupKinds.Full, DateTimeOffset.UnixEpoch, repository.Path),
+        });
 
         Assert.Empty(output);
         Assert.False(ps.HadErrors);
@@ -64,7 +70,10 @@ public class CmdletPipelineTests
     public void ServerAndConnectionStringTogetherAreRefusedByParameterBinding()
     {
         using var ps = PowerShellSession.Create();
-        ps.AddCommand("New-TenantBackup").AddParameter("ConnectionString", "Host=a").AddParameter("Server", "b").AddParameter("Tenant", "42");
+        ps.AddCommand("New-TenantBackup")
+            .AddParameter("ConnectionString", "Host=a")
+            .AddParameter("Server", "b")
+            .AddParameter("Tenant", "42");
 
         var error = ps.InvokeCatching(out _);
 
@@ -77,7 +86,9 @@ public class CmdletPipelineTests
     {
         using var repository = new TempFolder();
         using var ps = PowerShellSession.Create();
-        ps.AddScript($"New-TenantBackup -Tenant 42 -ConnectionString 'Host=db1.invalid' -Repository '{repository.Path}' -LockTimeout 90 -Compression gzip -WhatIf");
+        ps.AddScript(
+            $"New-TenantBackup -Tenant 42 -ConnectionString 'Host=db1.invalid' -Repository '{repository.Path}' " +
+            "-LockTimeout 90 -Compression gzip -WhatIf");
 
         ps.Invoke();
 
@@ -94,7 +105,11 @@ public class CmdletPipelineTests
         using var ps = PowerShellSession.Create();
         ps.AddCommand("Get-TenantBackup");
 
-        var output = ps.Invoke(new[] { GetTenantBackupFilterTests.Backup("01JB0000000000000000000000", "42", BackupKinds.Full, DateTimeOffset.UnixEpoch, repository.Path) });
+        var output = ps.Invoke(new[]
+        {
+            GetTenantBackupFilterTests.Backup(
+                "01JB0000000000000000000000", "42", BackupKinds.Full, DateTimeOffset.UnixEpoch, repository.Path),
+        });
 
         Assert.Empty(output);
         var error = Assert.Single(ps.Streams.Error);

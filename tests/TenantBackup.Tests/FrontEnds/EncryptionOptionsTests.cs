@@ -87,7 +87,8 @@ public sealed class EncryptionOptionsTests : IDisposable
         Assert.Equal(ExitCodes.Integrity, right.ExitCode); // the sample's tenantbackup.json is not a real backup's
         using (var json = System.Text.Json.JsonDocument.Parse(right.Stdout))
         {
-            var decryption = json.RootElement[0].GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "decryption");
+            var decryption = json.RootElement[0].GetProperty("checks").EnumerateArray()
+                .Single(c => c.GetProperty("name").GetString() == "decryption");
             Assert.Equal("passed", decryption.GetProperty("outcome").GetString());
         }
 

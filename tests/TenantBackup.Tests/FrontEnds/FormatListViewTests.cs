@@ -19,16 +19,22 @@ public class FormatListViewTests
     {
         {
             typeof(RestoreResult),
-            ["Id", "BackupId", "Tenant", "Database", "Mode", "StartedAt", "Duration", "Rows", "FilesRestored", "PreRestoreBackupId", "Path", "Tables"]
+            [
+                "Id", "BackupId", "Tenant", "Database", "Mode", "StartedAt", "Duration", "Rows", "FilesRestored", "PreRestoreBackupId",
+                "Path", "Tables",
+            ]
         },
         {
             typeof(RestorePlan),
             [
-                "BackupId", "Tenant", "Database", "Mode", "KeyCollision", "PreRestoreBackup", "CanRestore", "Problems", "Tables", "Collisions",
-                "SchemaDifferences", "Cycles", "Files", "Path",
+                "BackupId", "Tenant", "Database", "Mode", "KeyCollision", "PreRestoreBackup", "CanRestore", "Problems", "Tables",
+                "Collisions", "SchemaDifferences", "Cycles", "Files", "Path",
             ]
         },
-        { typeof(IntegrityResult), ["Status", "Passed", "Tenant", "Id", "VerifiedAt", "Indexed", "Path", "Problems", "Checks", "RestoreTest"] },
+        {
+            typeof(IntegrityResult),
+            ["Status", "Passed", "Tenant", "Id", "VerifiedAt", "Indexed", "Path", "Problems", "Checks", "RestoreTest"]
+        },
     };
 
     [Fact]
@@ -124,7 +130,8 @@ public class FormatListViewTests
             Tables = full.Tables, Collisions = [], SchemaDifferences = [],
         };
 
-        Assert.All(new[] { "Problems", "Collisions", "SchemaDifferences", "Cycles" }, label => Assert.Equal("(none)", Run(items[label]!, plan)));
+        Assert.All(
+            new[] { "Problems", "Collisions", "SchemaDifferences", "Cycles" }, label => Assert.Equal("(none)", Run(items[label]!, plan)));
         Assert.Equal("0", Run(items["Files"]!, plan));
     }
 
@@ -144,7 +151,10 @@ public class FormatListViewTests
 
         var tested = new IntegrityResult
         {
-            Status = IntegrityStatus.Valid, Checks = [], VerifiedAt = result.VerifiedAt, RestoreTest = (RestoreResult)Sample(typeof(RestoreResult)),
+            Status = IntegrityStatus.Valid,
+            Checks = [],
+            VerifiedAt = result.VerifiedAt,
+            RestoreTest = (RestoreResult)Sample(typeof(RestoreResult)),
         };
         Assert.Equal("13 rows into 2 tables of PostgreSQL db1:5432/app, rolled back", Run(items["RestoreTest"]!, tested));
         Assert.Equal("(none)", Run(items["Problems"]!, tested));
@@ -178,13 +188,20 @@ public class FormatListViewTests
         {
             return new RestoreResult
             {
-                Id = "r1", BackupId = "b1", Tenant = "42", TargetTenant = "4242", Database = "PostgreSQL db1:5432/app", Mode = RestoreMode.Replace,
-                StartedAt = new DateTimeOffset(2026, 11, 1, 2, 0, 0, TimeSpan.Zero), Duration = TimeSpan.FromSeconds(65.5), FilesRestored = 0,
+                Id = "r1", BackupId = "b1", Tenant = "42", TargetTenant = "4242", Database = "PostgreSQL db1:5432/app",
+                Mode = RestoreMode.Replace, StartedAt = new DateTimeOffset(2026, 11, 1, 2, 0, 0, TimeSpan.Zero),
+                Duration = TimeSpan.FromSeconds(65.5), FilesRestored = 0,
                 Path = "/backups/a.tar.zst",
                 Tables =
                 [
-                    new RestoreTableResult { Table = "public.tenants", ArchiveRows = 1, Inserted = 1, Updated = 0, Deleted = 0, Remapped = 0 },
-                    new RestoreTableResult { Table = "public.invoice_lines", ArchiveRows = 12, Inserted = 12, Updated = 0, Deleted = 3, Remapped = 2 },
+                    new RestoreTableResult
+                    {
+                        Table = "public.tenants", ArchiveRows = 1, Inserted = 1, Updated = 0, Deleted = 0, Remapped = 0,
+                    },
+                    new RestoreTableResult
+                    {
+                        Table = "public.invoice_lines", ArchiveRows = 12, Inserted = 12, Updated = 0, Deleted = 3, Remapped = 2,
+                    },
                 ],
             };
         }
@@ -206,18 +223,21 @@ public class FormatListViewTests
                 [
                     new KeyCollisionInfo
                     {
-                        Table = "public.projects", Columns = ["id"], Surrogate = true, Count = 2, Examples = ["7", "9"], Resolution = "remap",
+                        Table = "public.projects", Columns = ["id"], Surrogate = true, Count = 2, Examples = ["7", "9"],
+                        Resolution = "remap",
                     },
                 ],
                 SchemaDifferences =
                 [
                     new SchemaDifference
                     {
-                        Table = "public.invoices", Column = "due", Kind = "missing-column", Blocking = true, Message = "the target has no such column",
+                        Table = "public.invoices", Column = "due", Kind = "missing-column", Blocking = true,
+                        Message = "the target has no such column",
                     },
                     new SchemaDifference
                     {
-                        Table = "public.notes", Kind = "extra-table", Blocking = false, Message = "the target has a table the backup does not",
+                        Table = "public.notes", Kind = "extra-table", Blocking = false,
+                        Message = "the target has a table the backup does not",
                     },
                 ],
                 Cycles =
@@ -225,8 +245,10 @@ public class FormatListViewTests
                     new ScopeCycle(
                         ["public.store", "public.staff"],
                         [
-                            new CycleEdge("store_manager_fk", "public.store", "public.staff", Deferrable: true, Nullable: true, BreakBy: "deferred"),
-                            new CycleEdge("staff_store_fk", "public.staff", "public.store", Deferrable: false, Nullable: false, BreakBy: null),
+                            new CycleEdge(
+                                "store_manager_fk", "public.store", "public.staff", Deferrable: true, Nullable: true, BreakBy: "deferred"),
+                            new CycleEdge(
+                                "staff_store_fk", "public.staff", "public.store", Deferrable: false, Nullable: false, BreakBy: null),
                         ],
                         Breakable: true),
                 ],
@@ -242,7 +264,9 @@ public class FormatListViewTests
                 new IntegrityCheck { Name = IntegrityChecks.File, Outcome = CheckOutcome.Passed, Message = "found" },
                 new IntegrityCheck
                 {
-                    Name = IntegrityChecks.Sha256File, Outcome = CheckOutcome.Failed, Message = "the file's SHA-256 differs from its .sha256",
+                    Name = IntegrityChecks.Sha256File,
+                    Outcome = CheckOutcome.Failed,
+                    Message = "the file's SHA-256 differs from its .sha256",
                 },
                 new IntegrityCheck { Name = IntegrityChecks.Manifest, Outcome = CheckOutcome.Skipped, Message = "not read" },
             ],

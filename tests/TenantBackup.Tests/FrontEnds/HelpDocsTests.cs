@@ -111,7 +111,8 @@ public partial class HelpDocsTests
             foreach (var parameter in command.CommandElements.OfType<CommandParameterAst>())
             {
                 Assert.True(
-                    known.Contains(parameter.ParameterName), $"{where} passes -{parameter.ParameterName} to {name}, which has no such parameter.");
+                    known.Contains(parameter.ParameterName),
+                    $"{where} passes -{parameter.ParameterName} to {name}, which has no such parameter.");
             }
         }
     }
@@ -210,7 +211,9 @@ public partial class HelpDocsTests
     {
         var section = Section(ReadDoc(cmdlet), "## EXAMPLES");
         var examples = new List<Example>();
-        var starts = Enumerable.Range(0, section.Length).Where(i => section[i].StartsWith("### Example ", StringComparison.Ordinal)).ToList();
+        var starts = Enumerable.Range(0, section.Length)
+            .Where(i => section[i].StartsWith("### Example ", StringComparison.Ordinal))
+            .ToList();
         Assert.Equal(section.Count(l => l.StartsWith("### ", StringComparison.Ordinal)), starts.Count);
         for (var n = 0; n < starts.Count; n++)
         {

@@ -12,7 +12,9 @@ public sealed class ModuleBuildTests(ModuleBuild build)
 
     /// <summary>Where each entry of module/files.txt lands in the module folder (publish/ entries keep their folders).</summary>
     internal static IReadOnlyList<string> ExpectedFiles() => ModuleLayoutTests.ModuleFiles()
-        .Select(entry => entry.StartsWith(PublishPrefix, StringComparison.Ordinal) ? entry[PublishPrefix.Length..] : Path.GetFileName(entry))
+        .Select(entry => entry.StartsWith(PublishPrefix, StringComparison.Ordinal)
+            ? entry[PublishPrefix.Length..]
+            : Path.GetFileName(entry))
         .Order(StringComparer.Ordinal)
         .ToList();
 
@@ -62,7 +64,9 @@ public sealed class ModuleBuildTests(ModuleBuild build)
     public void TheBuiltModuleImportsAndExportsItsCmdlets()
     {
         using var ps = PowerShellSession.Create();
-        ps.AddCommand("Import-Module").AddParameter("Name", Path.Combine(build.ModuleDirectory, "TenantBackup.psd1")).AddParameter("PassThru");
+        ps.AddCommand("Import-Module")
+            .AddParameter("Name", Path.Combine(build.ModuleDirectory, "TenantBackup.psd1"))
+            .AddParameter("PassThru");
         var module = (PSModuleInfo)Assert.Single(ps.Invoke()).BaseObject;
 
         Assert.False(ps.HadErrors, string.Join(Environment.NewLine, ps.Streams.Error));
@@ -106,7 +110,8 @@ public sealed class ModuleBuildTests(ModuleBuild build)
     /// <summary>The module-relative files a manifest names: root module, formats, types, assemblies, nested modules, file list.</summary>
     internal static IEnumerable<string> ManifestFiles(Dictionary<string, object> manifest)
     {
-        string[] keys = ["RootModule", "FormatsToProcess", "TypesToProcess", "RequiredAssemblies", "NestedModules", "ScriptsToProcess", "FileList"];
+        string[] keys =
+            ["RootModule", "FormatsToProcess", "TypesToProcess", "RequiredAssemblies", "NestedModules", "ScriptsToProcess", "FileList"];
         foreach (var key in keys)
         {
             if (!manifest.TryGetValue(key, out var value))

@@ -21,7 +21,8 @@ public partial class ModuleLayoutTests
         .Where(line => line.Length > 0 && !line.StartsWith('#'))
         .ToList();
 
-    internal static Dictionary<string, object> Manifest() => Psd1Parser.Parse(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "TenantBackup.psd1")));
+    internal static Dictionary<string, object> Manifest()
+        => Psd1Parser.Parse(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "TenantBackup.psd1")));
 
     internal static string VersionPrefix() => XDocument.Load(Path.Combine(TestPaths.RepoRoot, "Directory.Build.props"))
         .Descendants("VersionPrefix").Single().Value.Trim();
@@ -35,7 +36,9 @@ public partial class ModuleLayoutTests
         var target = deps.RootElement.GetProperty("runtimeTarget").GetProperty("name").GetString()!;
         var published = deps.RootElement.GetProperty("targets").GetProperty(target).EnumerateObject()
             .Where(library => !library.Name.StartsWith("PowerShellStandard.Library/", StringComparison.Ordinal))
-            .SelectMany(library => library.Value.TryGetProperty("runtime", out var runtime) ? runtime.EnumerateObject().Select(a => Path.GetFileName(a.Name)) : [])
+            .SelectMany(library => library.Value.TryGetProperty("runtime", out var runtime)
+                ? runtime.EnumerateObject().Select(a => Path.GetFileName(a.Name))
+                : [])
             // Only the cmdlet assembly sits next to the manifest; the engine and what it needs wait in dependencies/.
             .Select(file => file == "TenantBackup.PowerShell.dll" ? file : "dependencies/" + file)
             .Order(StringComparer.Ordinal);
@@ -111,7 +114,10 @@ public partial class ModuleLayoutTests
     public static TheoryData<Type, string[]> TableViews() => new()
     {
         { typeof(BackupInfo), ["Tenant", "Id", "Kind", "CreatedAt", "Size", "RowCount", "Status"] },
-        { typeof(RestoreResult), ["BackupId", "TargetTenant", "Mode", "Inserted", "Deleted", "Remapped", "Duration", "PreRestoreBackupId"] },
+        {
+            typeof(RestoreResult),
+            ["BackupId", "TargetTenant", "Mode", "Inserted", "Deleted", "Remapped", "Duration", "PreRestoreBackupId"]
+        },
         { typeof(RestorePlan), ["BackupId", "TargetTenant", "Mode", "CanRestore", "Tables", "Collisions", "Differences"] },
         { typeof(RestoreTableResult), ["Table", "ArchiveRows", "Inserted", "Updated", "Deleted", "Remapped"] },
         { typeof(RestoreTablePlan), ["Table", "ArchiveRows", "Insert", "Update", "Delete", "Remap"] },
@@ -168,7 +174,8 @@ public partial class ModuleLayoutTests
     [InlineData(3L * 1024 * 1024 * 1024 * 1024, "3.0 TB")]
     public void TheSizeColumnIsForPeople(long size, string expected)
     {
-        var backup = GetTenantBackupFilterTests.Backup("0001", "42", BackupKinds.Full, new DateTimeOffset(2025, 6, 1, 12, 30, 0, TimeSpan.Zero));
+        var backup = GetTenantBackupFilterTests.Backup(
+            "0001", "42", BackupKinds.Full, new DateTimeOffset(2025, 6, 1, 12, 30, 0, TimeSpan.Zero));
         backup = new BackupInfo
         {
             Id = backup.Id, Tenant = backup.Tenant, TenantColumn = backup.TenantColumn, Kind = backup.Kind, CreatedAt = backup.CreatedAt,
@@ -179,7 +186,9 @@ public partial class ModuleLayoutTests
         var scripts = View(typeof(BackupInfo)).Descendants("ScriptBlock").Select(s => s.Value).ToList();
 
         Assert.Equal(expected, RunColumnScript(scripts[1], backup));
-        Assert.Equal(backup.CreatedAt.LocalDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), RunColumnScript(scripts[0], backup));
+        Assert.Equal(
+            backup.CreatedAt.LocalDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+            RunColumnScript(scripts[0], backup));
     }
 
     [Theory]
@@ -190,8 +199,9 @@ public partial class ModuleLayoutTests
     {
         var result = new RestoreResult
         {
-            Id = "r", BackupId = "b", Tenant = "42", TargetTenant = "42", Database = "PostgreSQL db1:5432/app", Mode = RestoreMode.Replace,
-            StartedAt = DateTimeOffset.UnixEpoch, Duration = TimeSpan.FromSeconds(seconds), FilesRestored = 0, Path = "/a.tar.zst", Tables = [],
+            Id = "r", BackupId = "b", Tenant = "42", TargetTenant = "42", Database = "PostgreSQL db1:5432/app",
+            Mode = RestoreMode.Replace, StartedAt = DateTimeOffset.UnixEpoch, Duration = TimeSpan.FromSeconds(seconds), FilesRestored = 0,
+            Path = "/a.tar.zst", Tables = [],
         };
 
         var script = View(typeof(RestoreResult)).Descendants("ScriptBlock").Single().Value;
@@ -211,7 +221,13 @@ public partial class ModuleLayoutTests
                 new RestoreTablePlan { Table = "public.a", ArchiveRows = 1, Insert = 1, Update = 0, Delete = 0, Remap = 0 },
                 new RestoreTablePlan { Table = "public.b", ArchiveRows = 1, Insert = 1, Update = 0, Delete = 0, Remap = 0 },
             ],
-            Collisions = [new KeyCollisionInfo { Table = "public.a", Columns = ["id"], Surrogate = true, Count = 1, Examples = ["1"], Resolution = "remap" }],
+            Collisions =
+            [
+                new KeyCollisionInfo
+                {
+                    Table = "public.a", Columns = ["id"], Surrogate = true, Count = 1, Examples = ["1"], Resolution = "remap",
+                },
+            ],
             SchemaDifferences = [],
         };
 
@@ -267,7 +283,10 @@ public partial class ModuleLayoutTests
         Assert.Throws<FileNotFoundException>(() => LayOutModule(outRoot.Path, [.. ModuleFiles(), "publish/Missing.dll"]));
     }
 
-    /// <summary>What the Module target (build/Module.targets) does, with the cmdlet project's build output standing in for the publish folder.</summary>
+    /// <summary>
+    /// What the Module target (build/Module.targets) does, with the cmdlet project's build output standing in for the publish
+    /// folder.
+    /// </summary>
     internal static string LayOutModule(string outRoot, IReadOnlyList<string>? files = null)
     {
         var version = VersionPrefix();

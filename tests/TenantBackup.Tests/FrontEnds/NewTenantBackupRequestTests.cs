@@ -61,7 +61,8 @@ public class NewTenantBackupRequestTests
     public void CompressionSetToTheDefaultValueIsStillExplicit()
     {
         // -Compression Zstd means "zstd or fail", unlike leaving it out (zstd, else gzip with a warning).
-        var request = new NewTenantBackupCommand { ConnectionString = "Host=db1", Tenant = "42", Compression = Compression.Zstd }.BuildRequest();
+        var request = new NewTenantBackupCommand { ConnectionString = "Host=db1", Tenant = "42", Compression = Compression.Zstd }
+            .BuildRequest();
 
         Assert.Equal(Compression.Zstd, request.Compression);
         Assert.True(request.CompressionExplicit);

@@ -12,7 +12,8 @@ namespace TenantBackup.Tests.FrontEnds;
 /// </summary>
 internal static class PowerShellSession
 {
-    public static SMA.PowerShell Create(params (string Name, Type Type)[] extraCmdlets) => SMA.PowerShell.Create(SessionState(extraCmdlets));
+    public static SMA.PowerShell Create(params (string Name, Type Type)[] extraCmdlets)
+        => SMA.PowerShell.Create(SessionState(extraCmdlets));
 
     /// <summary>A session whose prompts (ShouldProcess confirmations) go to <paramref name="host"/>.</summary>
     public static SMA.PowerShell Create(PSHost host)
@@ -41,8 +42,11 @@ internal static class PowerShellSession
         return state;
     }
 
-    /// <summary>Runs the pipeline (with <paramref name="input"/>, if any) and returns the terminating error, or null when there was none.</summary>
-    public static ErrorRecord? InvokeCatching(this SMA.PowerShell ps, out IList<PSObject> output, System.Collections.IEnumerable? input = null)
+    /// <summary>
+    /// Runs the pipeline (with <paramref name="input"/>, if any) and returns the terminating error, or null when there was none.
+    /// </summary>
+    public static ErrorRecord? InvokeCatching(
+        this SMA.PowerShell ps, out IList<PSObject> output, System.Collections.IEnumerable? input = null)
     {
         try
         {

@@ -18,8 +18,11 @@ public class ReadmeTests
         Assert.Contains(commands, c => c.GetCommandName() == "Install-PSResource" && Argument(c, "Repository") == "PSGallery");
         var register = Assert.Single(commands, c => c.GetCommandName() == "Register-PSResourceRepository");
         Assert.Contains("./out/packages", register.Extent.Text, StringComparison.Ordinal);
-        Assert.Contains(commands, c => c.GetCommandName() == "Install-PSResource" && Argument(c, "Repository") == Argument(register, "Name"));
-        Assert.Contains(commands, c => c.GetCommandName() == "Import-Module" && c.Extent.Text.Contains("./out/TenantBackup/", StringComparison.Ordinal));
+        Assert.Contains(
+            commands, c => c.GetCommandName() == "Install-PSResource" && Argument(c, "Repository") == Argument(register, "Name"));
+        Assert.Contains(
+            commands,
+            c => c.GetCommandName() == "Import-Module" && c.Extent.Text.Contains("./out/TenantBackup/", StringComparison.Ordinal));
 
         // The commands it gives for building name targets that exist, and the places they write to.
         var targets = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "build", "Module.targets"));
@@ -74,7 +77,8 @@ public class ReadmeTests
         return null;
     }
 
-    private static IEnumerable<CommandAst> Commands(Ast ast) => ast.FindAll(a => a is CommandAst, searchNestedScriptBlocks: true).Cast<CommandAst>();
+    private static IEnumerable<CommandAst> Commands(Ast ast)
+        => ast.FindAll(a => a is CommandAst, searchNestedScriptBlocks: true).Cast<CommandAst>();
 
     private static string[] Section(string heading)
     {

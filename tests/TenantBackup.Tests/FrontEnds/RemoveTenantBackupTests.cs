@@ -46,7 +46,9 @@ public sealed class RemoveTenantBackupTests : IDisposable
         Assert.Empty(request.Ids);
         Assert.True(request.Force);
         var policy = request.Policy!;
-        Assert.Equal((3, 7, 4, 12, TimeSpan.FromDays(30)), (policy.KeepLast, policy.KeepDaily, policy.KeepWeekly, policy.KeepMonthly, policy.OlderThan));
+        Assert.Equal(
+            (3, 7, 4, 12, TimeSpan.FromDays(30)),
+            (policy.KeepLast, policy.KeepDaily, policy.KeepWeekly, policy.KeepMonthly, policy.OlderThan));
     }
 
     [Fact]
@@ -109,7 +111,9 @@ public sealed class RemoveTenantBackupTests : IDisposable
 
         // A binding error in a script is written, not thrown.
         var error = Assert.Single(ps.Streams.Error);
-        Assert.Equal("ParameterArgumentTransformationError,TenantBackup.PowerShell.Commands.RemoveTenantBackupCommand", error?.FullyQualifiedErrorId);
+        Assert.Equal(
+            "ParameterArgumentTransformationError,TenantBackup.PowerShell.Commands.RemoveTenantBackupCommand",
+            error?.FullyQualifiedErrorId);
         Assert.Contains("quote it ('30d')", error?.Exception.Message, StringComparison.Ordinal);
         Assert.Equal(4, repository.List().Count);
         Assert.Throws<ArgumentTransformationMetadataException>(() => OlderThanTransformation().Transform(null!, 30m));
@@ -156,7 +160,8 @@ public sealed class RemoveTenantBackupTests : IDisposable
 
         Assert.False(ps.HadErrors, string.Join(Environment.NewLine, ps.Streams.Error));
         Assert.Empty(host.Prompts);
-        Assert.Equal([("a", true), ("b", true), ("c", true)], output.Select(d => (d.Id, d.Removed)).OrderBy(d => d.Id, StringComparer.Ordinal));
+        Assert.Equal(
+            [("a", true), ("b", true), ("c", true)], output.Select(d => (d.Id, d.Removed)).OrderBy(d => d.Id, StringComparer.Ordinal));
         Assert.All(output, d => Assert.Equal(["older than 10d"], d.Reasons));
         Assert.Equal(["x"], repository.List().Select(b => b.Id));
     }
@@ -188,7 +193,8 @@ public sealed class RemoveTenantBackupTests : IDisposable
         var output = ps.Invoke().Select(o => (PruneDecision)o.BaseObject).ToList();
 
         Assert.False(ps.HadErrors, string.Join(Environment.NewLine, ps.Streams.Error));
-        Assert.Equal([("a", true), ("b", true), ("c", false)], output.Select(d => (d.Id, d.Removed)).OrderBy(d => d.Id, StringComparer.Ordinal));
+        Assert.Equal(
+            [("a", true), ("b", true), ("c", false)], output.Select(d => (d.Id, d.Removed)).OrderBy(d => d.Id, StringComparer.Ordinal));
         Assert.Contains(output.Single(d => d.Id == "c").Reasons, r => r.StartsWith("newest valid backup", StringComparison.Ordinal));
         Assert.Equal(["c", "x"], repository.List().Select(b => b.Id).Order(StringComparer.Ordinal));
         Assert.Contains("tenant-7-c.tar.zst.sha256", Files());

@@ -44,7 +44,10 @@ public class RestoreTenantBackupPipelineTests
         Assert.False(ps.HadErrors, string.Join(Environment.NewLine, ps.Streams.Error));
         Assert.Empty(Activities(ps));
         Assert.Equal(2, host.Prompts.Count);
-        Assert.Contains("backup 0001 of tenant '42' (/var/backups/tenants/42-0001.tar.zst) -> tenant '4242'", host.Prompts[0], StringComparison.Ordinal);
+        Assert.Contains(
+            "backup 0001 of tenant '42' (/var/backups/tenants/42-0001.tar.zst) -> tenant '4242'",
+            host.Prompts[0],
+            StringComparison.Ordinal);
         Assert.Contains("backup 0002 of tenant '7'", host.Prompts[1], StringComparison.Ordinal);
         Assert.Contains("database 'app' on 127.0.0.1:1", host.Prompts[0], StringComparison.Ordinal);
         Assert.Contains("Replace: delete the tenant's current rows first", host.Prompts[0], StringComparison.Ordinal);
@@ -119,7 +122,8 @@ public class RestoreTenantBackupPipelineTests
         Assert.Equal(["Planning restore of backup 0001"], Activities(ps));
 
         using var overridden = PowerShellSession.Create();
-        overridden.AddScript($"$WhatIfPreference = $true; Restore-TenantBackup -ConnectionString '{Unreachable}' -Id 0001 -WhatIf:$false -Force");
+        overridden.AddScript(
+            $"$WhatIfPreference = $true; Restore-TenantBackup -ConnectionString '{Unreachable}' -Id 0001 -WhatIf:$false -Force");
         overridden.InvokeCatching(out _);
         Assert.Equal(["Restoring backup 0001"], Activities(overridden));
     }
@@ -157,7 +161,9 @@ public class RestoreTenantBackupPipelineTests
         var archive = Path.Combine(folder.Path, "tenant-42.tar.zst");
         File.WriteAllBytes(archive, []);
         using var ps = PowerShellSession.Create();
-        ps.AddScript($"[IO.DirectoryInfo]::new('{folder.Path}').GetFiles('*.tar.zst') | Restore-TenantBackup -ConnectionString '{Unreachable}' -WhatIf");
+        ps.AddScript(
+            $"[IO.DirectoryInfo]::new('{folder.Path}').GetFiles('*.tar.zst') | " +
+            $"Restore-TenantBackup -ConnectionString '{Unreachable}' -WhatIf");
 
         ps.InvokeCatching(out _);
 
@@ -169,7 +175,9 @@ public class RestoreTenantBackupPipelineTests
     {
         using var folder = new TempFolder();
         using var ps = PowerShellSession.Create();
-        ps.AddScript($"$ExecutionContext.SessionState.Path.SetLocation('{folder.Path}'); Restore-TenantBackup -ConnectionString '{Unreachable}' -Path a.tar.zst -WhatIf");
+        ps.AddScript(
+            $"$ExecutionContext.SessionState.Path.SetLocation('{folder.Path}'); " +
+            $"Restore-TenantBackup -ConnectionString '{Unreachable}' -Path a.tar.zst -WhatIf");
 
         ps.InvokeCatching(out _);
 
@@ -223,7 +231,10 @@ public class RestoreTenantBackupPipelineTests
     public void ABadConnectionStringStopsWithInvalidArgumentAndNoPassword()
     {
         using var ps = PowerShellSession.Create();
-        ps.AddCommand("Restore-TenantBackup").AddParameter("ConnectionString", "Host=db1;Password=S3cr3t;Port=abc").AddParameter("Id", "0001").AddParameter("Force");
+        ps.AddCommand("Restore-TenantBackup")
+            .AddParameter("ConnectionString", "Host=db1;Password=S3cr3t;Port=abc")
+            .AddParameter("Id", "0001")
+            .AddParameter("Force");
 
         var error = ps.InvokeCatching(out _);
 
@@ -237,7 +248,10 @@ public class RestoreTenantBackupPipelineTests
     public void ServerAndConnectionStringTogetherAreRefusedByParameterBinding()
     {
         using var ps = PowerShellSession.Create();
-        ps.AddCommand("Restore-TenantBackup").AddParameter("ConnectionString", "Host=a").AddParameter("Server", "b").AddParameter("Id", "0001");
+        ps.AddCommand("Restore-TenantBackup")
+            .AddParameter("ConnectionString", "Host=a")
+            .AddParameter("Server", "b")
+            .AddParameter("Id", "0001");
 
         var error = ps.InvokeCatching(out _);
 
@@ -251,7 +265,8 @@ public class RestoreTenantBackupPipelineTests
         var host = new AnsweringHost("No");
         using var ps = PowerShellSession.Create(host);
         using var runspace = ps.Runspace;
-        ps.AddScript($"Restore-TenantBackup 0001 -ConnectionString '{Unreachable}' -Mode merge -KeyCollision fail -LockTimeout 90 -NoPreBackup");
+        ps.AddScript(
+            $"Restore-TenantBackup 0001 -ConnectionString '{Unreachable}' -Mode merge -KeyCollision fail -LockTimeout 90 -NoPreBackup");
 
         ps.Invoke();
 
@@ -266,7 +281,10 @@ public class RestoreTenantBackupPipelineTests
     public void AnUnknownModeIsRefusedByParameterBinding()
     {
         using var ps = PowerShellSession.Create();
-        ps.AddCommand("Restore-TenantBackup").AddParameter("Id", "0001").AddParameter("ConnectionString", Unreachable).AddParameter("Mode", "upsert");
+        ps.AddCommand("Restore-TenantBackup")
+            .AddParameter("Id", "0001")
+            .AddParameter("ConnectionString", Unreachable)
+            .AddParameter("Mode", "upsert");
 
         var error = ps.InvokeCatching(out _);
 

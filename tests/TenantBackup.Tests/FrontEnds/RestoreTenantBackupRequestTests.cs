@@ -13,7 +13,8 @@ public class RestoreTenantBackupRequestTests
     private static readonly Func<string, string> FromHome = path => Path.IsPathRooted(path) ? path : "/home/op/" + path;
 
     private static BackupInfo Backup(string repository = "/var/backups/tenants")
-        => GetTenantBackupFilterTests.Backup("0192f0c1-0000-7000-8000-000000000042", "42", BackupKinds.Full, DateTimeOffset.UnixEpoch, repository);
+        => GetTenantBackupFilterTests.Backup(
+            "0192f0c1-0000-7000-8000-000000000042", "42", BackupKinds.Full, DateTimeOffset.UnixEpoch, repository);
 
     [Fact]
     public void EveryParameterReachesTheRequest()
@@ -126,7 +127,8 @@ public class RestoreTenantBackupRequestTests
     [Fact]
     public void PathIsResolvedAndSentAsTheArchive()
     {
-        var request = new RestoreTenantBackupCommand { ConnectionString = "Host=db1", Path = "tenant-42.tar.zst" }.BuildRequest(resolvePath: FromHome);
+        var request = new RestoreTenantBackupCommand { ConnectionString = "Host=db1", Path = "tenant-42.tar.zst" }
+            .BuildRequest(resolvePath: FromHome);
 
         Assert.Equal("/home/op/tenant-42.tar.zst", request.ArchivePath);
         Assert.Null(request.BackupId);
@@ -137,8 +139,10 @@ public class RestoreTenantBackupRequestTests
     public void WhenIdAndPathBothCameByPropertyNameTheFileIsRestored()
     {
         // What a deserialized BackupInfo (Import-Clixml, remoting) binds: Id, Path and Repository by property name.
-        var request = new RestoreTenantBackupCommand { Id = "0001", Path = "/var/backups/tenants/a.tar.zst", Repository = "/var/backups/tenants" }
-            .BuildRequest();
+        var request = new RestoreTenantBackupCommand
+        {
+            Id = "0001", Path = "/var/backups/tenants/a.tar.zst", Repository = "/var/backups/tenants",
+        }.BuildRequest();
 
         Assert.Equal("/var/backups/tenants/a.tar.zst", request.ArchivePath);
         Assert.Null(request.BackupId);
@@ -150,7 +154,8 @@ public class RestoreTenantBackupRequestTests
     {
         var backup = Backup();
 
-        var request = new RestoreTenantBackupCommand { ConnectionString = "Host=db1", InputObject = [backup] }.BuildRequest(backup, FromHome);
+        var request = new RestoreTenantBackupCommand { ConnectionString = "Host=db1", InputObject = [backup] }
+            .BuildRequest(backup, FromHome);
 
         Assert.Equal(backup.Path, request.ArchivePath);
         Assert.Null(request.BackupId);
@@ -182,7 +187,8 @@ public class RestoreTenantBackupRequestTests
     [Fact]
     public void NoBackupNamedIsAnInvalidArgument()
     {
-        var error = Assert.Throws<TenantBackupException>(() => new RestoreTenantBackupCommand { ConnectionString = "Host=db1" }.BuildRequest());
+        var error = Assert.Throws<TenantBackupException>(
+            () => new RestoreTenantBackupCommand { ConnectionString = "Host=db1" }.BuildRequest());
 
         Assert.Equal(ErrorCode.InvalidArgument, error.Code);
         Assert.Contains("-Id", error.Message, StringComparison.Ordinal);
@@ -205,7 +211,9 @@ public class RestoreTenantBackupRequestTests
         var request = command.BuildRequest();
         var parts = ParseConnectionString(request.ConnectionString);
 
-        Assert.Equal(("db1.example.test", "6543", "app", "restore", "S3cr3t;pw"), (parts["Host"], parts["Port"], parts["Database"], parts["Username"], parts["Password"]));
+        Assert.Equal(
+            ("db1.example.test", "6543", "app", "restore", "S3cr3t;pw"),
+            (parts["Host"], parts["Port"], parts["Database"], parts["Username"], parts["Password"]));
         var target = RestoreTenantBackupCommand.DescribeTarget(request, backup: null);
         Assert.DoesNotContain("S3cr3t", target, StringComparison.Ordinal);
         Assert.Contains("backup 0001", target, StringComparison.Ordinal);
@@ -251,7 +259,10 @@ public class RestoreTenantBackupRequestTests
         Assert.DoesNotContain("S3cr3t", sameTenant + clone, StringComparison.Ordinal);
 
         var byPath = new RestoreTenantBackupCommand { Path = "/b/a.tar.zst" }.BuildRequest();
-        Assert.StartsWith("archive '/b/a.tar.zst' -> the backup's own tenant of ", RestoreTenantBackupCommand.DescribeTarget(byPath, null), StringComparison.Ordinal);
+        Assert.StartsWith(
+            "archive '/b/a.tar.zst' -> the backup's own tenant of ",
+            RestoreTenantBackupCommand.DescribeTarget(byPath, null),
+            StringComparison.Ordinal);
     }
 
     [Theory]
@@ -263,7 +274,10 @@ public class RestoreTenantBackupRequestTests
         var request = new RestoreTenantBackupCommand { Id = "0001", Mode = mode }.BuildRequest();
 
         Assert.Contains(expected, RestoreTenantBackupCommand.DescribeAction(request), StringComparison.Ordinal);
-        Assert.EndsWith("without a safety backup", RestoreTenantBackupCommand.DescribeAction(request with { NoPreBackup = true }), StringComparison.Ordinal);
+        Assert.EndsWith(
+            "without a safety backup",
+            RestoreTenantBackupCommand.DescribeAction(request with { NoPreBackup = true }),
+            StringComparison.Ordinal);
     }
 
     [Theory]

@@ -47,7 +47,8 @@ public class ScriptTests
         var parameters = ast.ParamBlock.Parameters.ToDictionary(p => p.Name.VariablePath.UserPath, StringComparer.OrdinalIgnoreCase);
 
         var taskSet = parameters["Task"].Attributes.OfType<AttributeAst>().Single(a => a.TypeName.Name == "ValidateSet");
-        Assert.Equal(["Clean", "Build", "Test", "Package"], taskSet.PositionalArguments.Cast<StringConstantExpressionAst>().Select(s => s.Value));
+        Assert.Equal(
+            ["Clean", "Build", "Test", "Package"], taskSet.PositionalArguments.Cast<StringConstantExpressionAst>().Select(s => s.Value));
         Assert.Equal("Release", ((StringConstantExpressionAst)parameters["Configuration"].DefaultValue!).Value);
         Assert.Contains("module/files.txt", ast.Extent.Text, StringComparison.Ordinal);
         Assert.Contains("VersionPrefix", ast.Extent.Text, StringComparison.Ordinal);
@@ -61,7 +62,8 @@ public class ScriptTests
         Assert.True(File.Exists(path), $"{path} is missing.");
         var ast = Parser.ParseFile(path, out _, out _);
 
-        var contexts = ast.FindAll(node => node is CommandAst command && command.GetCommandName() == "Context", searchNestedScriptBlocks: true)
+        var contexts = ast
+            .FindAll(node => node is CommandAst command && command.GetCommandName() == "Context", searchNestedScriptBlocks: true)
             .Cast<CommandAst>()
             .Select(command => ((StringConstantExpressionAst)command.CommandElements[1]).Value)
             .ToList();
@@ -72,6 +74,9 @@ public class ScriptTests
         Assert.Contains("Should -HaveParameter", ast.Extent.Text, StringComparison.Ordinal);
         Assert.Contains("$TestDrive", ast.Extent.Text, StringComparison.Ordinal);
         Assert.Contains("-WhatIf", ast.Extent.Text, StringComparison.Ordinal);
-        Assert.Contains("TENANTBACKUP_TEST_CONNECTION", File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "tests", "Pester", "TestHelpers.ps1")), StringComparison.Ordinal);
+        Assert.Contains(
+            "TENANTBACKUP_TEST_CONNECTION",
+            File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "tests", "Pester", "TestHelpers.ps1")),
+            StringComparison.Ordinal);
     }
 }

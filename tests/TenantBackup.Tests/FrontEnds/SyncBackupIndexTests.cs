@@ -64,7 +64,8 @@ public sealed class SyncBackupIndexTests : IDisposable
         Assert.Equivalent(
             new IndexSyncRequest { Repository = Path.GetFullPath("repo"), Tenant = "7", Apply = true }, command.BuildRequest(parse));
         Assert.Equivalent(new IndexSyncRequest(), command.BuildRequest(Program.Parse(["sync"])));
-        Assert.Subset(command.Options.Select(o => o.Name).ToHashSet(), new HashSet<string> { "--repository", "--tenant", "--apply", "--json" });
+        Assert.Subset(
+            command.Options.Select(o => o.Name).ToHashSet(), new HashSet<string> { "--repository", "--tenant", "--apply", "--json" });
     }
 
     [Fact]
@@ -77,7 +78,8 @@ public sealed class SyncBackupIndexTests : IDisposable
         Assert.True(dryExit == ExitCodes.Integrity, dryErr);
         Assert.Contains($"Missing backup {gone.Id} (tenant 7)", dryOut, StringComparison.Ordinal);
         Assert.Contains("would: mark it missing", dryOut, StringComparison.Ordinal);
-        Assert.EndsWith($"1 discrepancy in {_repo.Root}; run with --apply to repair the index.", dryOut.TrimEnd(), StringComparison.Ordinal);
+        Assert.EndsWith(
+            $"1 discrepancy in {_repo.Root}; run with --apply to repair the index.", dryOut.TrimEnd(), StringComparison.Ordinal);
 
         var (applyExit, applyOut, _) = await RunAsync("sync", "--repository", _repo.Root, "--apply");
         Assert.Equal(ExitCodes.Success, applyExit);
@@ -124,7 +126,8 @@ public sealed class SyncBackupIndexTests : IDisposable
             var items = json.RootElement.EnumerateArray().ToList();
             Assert.Equal(
                 [("missing", gone.Id, false), ("orphaned", orphan.Id, false)],
-                items.Select(i => (i.GetProperty("kind").GetString(), i.GetProperty("id").GetString(), i.GetProperty("applied").GetBoolean())));
+                items.Select(i => (
+                    i.GetProperty("kind").GetString(), i.GetProperty("id").GetString(), i.GetProperty("applied").GetBoolean())));
             Assert.Equal(typeof(IndexDiscrepancy).GetProperties().Length, items[0].EnumerateObject().Count());
             Assert.Equal(_repo.Root, items[0].GetProperty("repository").GetString());
         }

@@ -35,11 +35,13 @@ public class TenantBackupCmdletTests
 {
     private static readonly BackupInfo Result = GetTenantBackupFilterTests.Backup("0001", "42", BackupKinds.Full, DateTimeOffset.UnixEpoch);
 
-    private static System.Management.Automation.PowerShell Session(Func<ILogger, IProgress<ProgressEvent>, CancellationToken, Task<BackupInfo>> operation)
+    private static System.Management.Automation.PowerShell Session(
+        Func<ILogger, IProgress<ProgressEvent>, CancellationToken, Task<BackupInfo>> operation)
     {
         var ps = PowerShellSession.Create(("Test-EngineRun", typeof(TestEngineRunCommand)));
         // The engine's own ILogger over the cmdlet's log, as the engines use it.
-        Func<IEngineLog, IProgress<ProgressEvent>, CancellationToken, Task<BackupInfo>> run = (log, progress, token) => operation(EngineLogger.For(log), progress, token);
+        Func<IEngineLog, IProgress<ProgressEvent>, CancellationToken, Task<BackupInfo>> run =
+            (log, progress, token) => operation(EngineLogger.For(log), progress, token);
         ps.AddCommand("Test-EngineRun").AddParameter("Operation", run);
         return ps;
     }
@@ -110,7 +112,8 @@ public class TenantBackupCmdletTests
     [Fact]
     public void AnErrorAboutTheItemIsWrittenAndTheNextItemRuns()
     {
-        using var ps = Session((_, _, _) => throw new TenantBackupException(ErrorCode.TenantLocked, "Tenant 42 is locked by a restore.", "42"));
+        using var ps = Session(
+            (_, _, _) => throw new TenantBackupException(ErrorCode.TenantLocked, "Tenant 42 is locked by a restore.", "42"));
 
         var error = ps.InvokeCatching(out _);
         Assert.Null(error);
@@ -193,7 +196,8 @@ public class TenantBackupCmdletTests
         Assert.StartsWith("ConnectionFailed,", error.FullyQualifiedErrorId, StringComparison.Ordinal);
         Assert.Equal(ErrorCategory.ConnectionError, error.CategoryInfo.Category);
         Assert.Equal("db1:5432", error.TargetObject);
-        Assert.Equal(ProgressRecordType.Completed, ps.Streams.Progress.Last(p => p.ActivityId == TestEngineRunCommand.ActivityId).RecordType);
+        Assert.Equal(
+            ProgressRecordType.Completed, ps.Streams.Progress.Last(p => p.ActivityId == TestEngineRunCommand.ActivityId).RecordType);
     }
 
     [Fact]
@@ -270,7 +274,8 @@ public class TenantBackupCmdletTests
     [Fact]
     public void ProgressRecordsShowTablesRowsAndSize()
     {
-        var record = TenantBackupCmdlet.ToProgressRecord(new ProgressEvent("export", "public.invoices", 3, 12, 12345, 3 * 1024 * 1024), 7, "Backing up tenant 42");
+        var record = TenantBackupCmdlet.ToProgressRecord(
+            new ProgressEvent("export", "public.invoices", 3, 12, 12345, 3 * 1024 * 1024), 7, "Backing up tenant 42");
 
         Assert.Equal(7, record.ActivityId);
         Assert.Equal(25, record.PercentComplete);

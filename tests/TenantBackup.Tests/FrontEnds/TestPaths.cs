@@ -7,7 +7,8 @@ internal static class TestPaths
     public static string RepoRoot { get; } = FindRepoRoot();
 
     /// <summary>The configuration this test assembly was built with (Debug or Release), read off its output path.</summary>
-    public static string Configuration { get; } = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+    public static string Configuration { get; } =
+        new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 
     /// <summary>The build output of the cmdlet project, which holds every runtime file of the module.</summary>
     public static string PowerShellBin => Path.Combine(RepoRoot, "src", "TenantBackup.PowerShell", "bin", Configuration, "net8.0");

@@ -26,7 +26,13 @@ public sealed class BackupRepositoryTests : IDisposable
     public async Task Entries_added_under_the_lock_are_listed_oldest_first_and_filtered_by_tenant()
     {
         var repository = BackupRepository.Open(_root);
-        await repository.UpdateIndexAsync(i => { i.Backups.Add(Entry("b", "7", 2)); i.Backups.Add(Entry("a", "7", 1)); }, CancellationToken.None);
+        await repository.UpdateIndexAsync(
+            i =>
+            {
+                i.Backups.Add(Entry("b", "7", 2));
+                i.Backups.Add(Entry("a", "7", 1));
+            },
+            CancellationToken.None);
         await repository.UpdateIndexAsync(i => i.Backups.Add(Entry("c", "8", 0)), CancellationToken.None);
 
         Assert.Equal(["c", "a", "b"], repository.List().Select(b => b.Id));
@@ -58,7 +64,8 @@ public sealed class BackupRepositoryTests : IDisposable
         using (new FileStream(repository.IndexPath + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
             var error = await Assert.ThrowsAsync<TenantBackupException>(() =>
-                repository.UpdateIndexAsync(i => i.Backups.Add(Entry("b", "1", 1)), CancellationToken.None, TimeSpan.FromMilliseconds(300)));
+                repository.UpdateIndexAsync(
+                    i => i.Backups.Add(Entry("b", "1", 1)), CancellationToken.None, TimeSpan.FromMilliseconds(300)));
             Assert.Equal(ErrorCode.IndexLocked, error.Code);
         }
 
@@ -68,7 +75,10 @@ public sealed class BackupRepositoryTests : IDisposable
     [Theory]
     [InlineData("{\"schemaVersion\": 1, \"backups\": [", "not valid JSON")]
     [InlineData("null", "empty")]
-    [InlineData("{\"schemaVersion\":1,\"backups\":[{\"id\":\"x\",\"path\":\"a.tar\"},{\"id\":\"x\",\"path\":\"b.tar\"}]}", "appears 2 times")]
+    [InlineData(
+        "{\"schemaVersion\":1,\"backups\":[{\"id\":\"x\",\"path\":\"a.tar\"}," +
+        "{\"id\":\"x\",\"path\":\"b.tar\"}]}",
+        "appears 2 times")]
     [InlineData("{\"schemaVersion\":1,\"backups\":[{\"id\":\"x\",\"path\":\"../outside.tar\"}]}", "not a file inside the repository")]
     [InlineData("{\"schemaVersion\":1,\"backups\":[{\"id\":\"x\",\"path\":\"/etc/passwd\"}]}", "not a file inside the repository")]
     [InlineData("{\"schemaVersion\":9,\"backups\":[]}", "newer TenantBackup")]

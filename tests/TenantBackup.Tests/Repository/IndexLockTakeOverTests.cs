@@ -114,7 +114,10 @@ public sealed class IndexLockTakeOverTests(PostgresFixture fixture) : IDisposabl
             deadPid = finished.Id;
         }
 
-        var record = new { host = Environment.MachineName, processId = deadPid, command = "tenantbackup backup", since = DateTimeOffset.UtcNow };
+        var record = new
+        {
+            host = Environment.MachineName, processId = deadPid, command = "tenantbackup backup", since = DateTimeOffset.UtcNow,
+        };
         var lockPath = Path.Combine(root, BackupRepository.IndexFileName + ".lock");
         await File.WriteAllTextAsync(IndexLock.HolderPath(lockPath), JsonSerializer.Serialize(record));
         return deadPid;

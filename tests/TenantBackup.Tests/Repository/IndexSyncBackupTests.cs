@@ -22,7 +22,8 @@ public sealed class IndexSyncBackupTests(PostgresFixture fixture)
         var original = repository.ReadIndex().Backups.Single(e => e.Id == dropped.Id);
         await repository.UpdateIndexAsync(i => i.Backups.RemoveAll(e => e.Id == dropped.Id), CancellationToken.None);
 
-        var found = await IndexSync.RunAsync(new IndexSyncRequest { Repository = scratch.Repository, Apply = true }, CancellationToken.None);
+        var found = await IndexSync.RunAsync(
+            new IndexSyncRequest { Repository = scratch.Repository, Apply = true }, CancellationToken.None);
 
         var adopted = Assert.Single(found);
         Assert.Equal((IndexDiscrepancyKind.Orphaned, dropped.Id, "2", true), (adopted.Kind, adopted.Id, adopted.Tenant, adopted.Applied));

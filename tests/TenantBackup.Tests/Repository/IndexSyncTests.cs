@@ -170,7 +170,8 @@ public sealed class IndexSyncTests : IDisposable
         File.Delete(_repo.PathOf(gone8));
 
         var found = await SyncAsync(apply: true, tenant: "8");
-        Assert.Equal([(IndexDiscrepancyKind.Missing, gone8.Id), (IndexDiscrepancyKind.Orphaned, orphan8.Id)], found.Select(d => (d.Kind, d.Id)));
+        Assert.Equal(
+            [(IndexDiscrepancyKind.Missing, gone8.Id), (IndexDiscrepancyKind.Orphaned, orphan8.Id)], found.Select(d => (d.Kind, d.Id)));
         Assert.Equal(BackupStatus.Available, _repo.Indexed(gone7.Id).Status);
         Assert.DoesNotContain(_repo.Repository.ReadIndex().Backups, e => e.Id == orphan7.Id);
 
@@ -200,7 +201,9 @@ public sealed class IndexSyncTests : IDisposable
         var aside = Assert.Single(Directory.GetFiles(_repo.Root, "backups.json.corrupt-*"));
         Assert.Contains(aside, corrupt.Action, StringComparison.Ordinal);
         Assert.Equal(content, await File.ReadAllTextAsync(aside));
-        Assert.Equal([first.Id, second.Id], found.Skip(1).Where(d => d.Applied && d.Kind == IndexDiscrepancyKind.Orphaned).Select(d => d.Id));
+        Assert.Equal(
+            [first.Id, second.Id],
+            found.Skip(1).Where(d => d.Applied && d.Kind == IndexDiscrepancyKind.Orphaned).Select(d => d.Id));
         Assert.Equivalent(new[] { first, second }, _repo.Repository.ReadIndex().Backups);
         Assert.Empty(await SyncAsync(apply: false));
     }
@@ -221,7 +224,8 @@ public sealed class IndexSyncTests : IDisposable
     public async Task A_repository_that_does_not_exist_is_a_RepositoryError()
     {
         var error = await Assert.ThrowsAsync<TenantBackupException>(() =>
-            IndexSync.RunAsync(new IndexSyncRequest { Repository = Path.Combine(_repo.Root, "nope"), Apply = true }, CancellationToken.None));
+            IndexSync.RunAsync(
+                new IndexSyncRequest { Repository = Path.Combine(_repo.Root, "nope"), Apply = true }, CancellationToken.None));
         Assert.Equal(ErrorCode.RepositoryError, error.Code);
         Assert.False(Directory.Exists(Path.Combine(_repo.Root, "nope")));
     }

@@ -27,7 +27,10 @@ public sealed class PrunerTests : IDisposable
 
         Assert.Equal(["x", "c"], repository.List().Select(b => b.Id));
         Assert.Equal(
-            ["backups.json", "backups.json.lock", "notes.txt", "tenant-7-c.tar.zst", "tenant-7-c.tar.zst.sha256", "tenant-8-x.tar.zst", "tenant-8-x.tar.zst.sha256"],
+            [
+                "backups.json", "backups.json.lock", "notes.txt", "tenant-7-c.tar.zst", "tenant-7-c.tar.zst.sha256", "tenant-8-x.tar.zst",
+                "tenant-8-x.tar.zst.sha256",
+            ],
             Files());
         Assert.Equal(["a", "b"], decisions.Where(d => d.Removed).Select(d => d.Id).Order(StringComparer.Ordinal));
         Assert.All(decisions.Where(d => d.Action == PruneAction.Remove), d => Assert.Null(d.Error));
@@ -132,12 +135,15 @@ public sealed class PrunerTests : IDisposable
     {
         await RepositoryWith(("a", "7", 0));
 
-        Assert.Equal(ErrorCode.InvalidArgument, Assert.Throws<TenantBackupException>(() => Pruner.Plan(new PruneRequest { Repository = _root })).Code);
+        Assert.Equal(
+            ErrorCode.InvalidArgument,
+            Assert.Throws<TenantBackupException>(() => Pruner.Plan(new PruneRequest { Repository = _root })).Code);
         Assert.Equal(
             ErrorCode.InvalidArgument,
             Assert.Throws<TenantBackupException>(() => Pruner.Plan(KeepLast(1) with { Ids = ["a"] })).Code);
         Assert.Equal(
             ErrorCode.InvalidArgument,
-            Assert.Throws<TenantBackupException>(() => Pruner.Plan(new PruneRequest { Repository = _root, Policy = new RetentionPolicy() })).Code);
+            Assert.Throws<TenantBackupException>(
+                () => Pruner.Plan(new PruneRequest { Repository = _root, Policy = new RetentionPolicy() })).Code);
     }
 }

@@ -209,6 +209,7 @@ public sealed class RetentionTests
     public void A_policy_without_rules_or_with_a_negative_count_is_refused()
     {
         Assert.Equal(ErrorCode.InvalidArgument, Assert.Throws<TenantBackupException>(() => Apply(new RetentionPolicy())).Code);
-        Assert.Equal(ErrorCode.InvalidArgument, Assert.Throws<TenantBackupException>(() => Apply(new RetentionPolicy { KeepDaily = -1 })).Code);
+        Assert.Equal(
+            ErrorCode.InvalidArgument, Assert.Throws<TenantBackupException>(() => Apply(new RetentionPolicy { KeepDaily = -1 })).Code);
     }
 }

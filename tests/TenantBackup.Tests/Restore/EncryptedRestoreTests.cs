@@ -183,7 +183,10 @@ public sealed class EncryptedRestoreTests(PostgresFixture fixture)
         Assert.Equal(CheckOutcome.Passed, Check(outer, IntegrityChecks.Sha256File).Outcome);
         Assert.Equal(CheckOutcome.Passed, Check(outer, IntegrityChecks.Sha256Index).Outcome);
         string[] skipped =
-            [IntegrityChecks.Decryption, IntegrityChecks.Manifest, IntegrityChecks.Entries, IntegrityChecks.Metadata, IntegrityChecks.Schema];
+        [
+            IntegrityChecks.Decryption, IntegrityChecks.Manifest, IntegrityChecks.Entries, IntegrityChecks.Metadata,
+            IntegrityChecks.Schema,
+        ];
         foreach (var name in skipped)
         {
             Assert.Equal(CheckOutcome.Skipped, Check(outer, name).Outcome);

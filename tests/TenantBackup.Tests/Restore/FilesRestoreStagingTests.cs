@@ -60,7 +60,10 @@ public sealed class FilesRestoreStagingTests : IDisposable
         Abandon(await ExtractAsync(archive, Live, Owner));
         string staging = Path.Combine(Parent, $"tenant-42.restore-{Id8}");
         Assert.Equal(
-            [$"tenant-42.restore-{Id8}", $"tenant-42.restore-{Id8}-2", $"tenant-42.restore-{Id8}-2.owner", $"tenant-42.restore-{Id8}.owner"],
+            [
+                $"tenant-42.restore-{Id8}", $"tenant-42.restore-{Id8}-2", $"tenant-42.restore-{Id8}-2.owner",
+                $"tenant-42.restore-{Id8}.owner",
+            ],
             Names(Parent));
         var log = new WarningLog();
 

@@ -70,7 +70,8 @@ public sealed class RestoreCloneTests(PostgresFixture fixture)
         var backup = await scratch.BackupAsync(1);
         var before = await scratch.StateAsync();
 
-        var error = await RestoreScratch.RestoreFailsAsync(scratch.Request(backup) with { TargetTenant = "5", KeyCollision = KeyCollisionAction.Fail });
+        var error = await RestoreScratch.RestoreFailsAsync(
+            scratch.Request(backup) with { TargetTenant = "5", KeyCollision = KeyCollisionAction.Fail });
 
         Assert.Equal(ErrorCode.KeyCollision, error.Code);
         var collisions = Assert.IsAssignableFrom<IReadOnlyList<KeyCollisionInfo>>(error.Target);
@@ -93,7 +94,8 @@ public sealed class RestoreCloneTests(PostgresFixture fixture)
         var backup = await scratch.BackupAsync(1);
         var before = await scratch.StateAsync();
 
-        var error = await RestoreScratch.RestoreFailsAsync(scratch.Request(backup) with { TargetTenant = "5", IncludeTables = ["projects"] });
+        var error = await RestoreScratch.RestoreFailsAsync(
+            scratch.Request(backup) with { TargetTenant = "5", IncludeTables = ["projects"] });
 
         Assert.Equal(ErrorCode.ScopeError, error.Code);
         Assert.Contains("projects", error.Message, StringComparison.Ordinal);

@@ -15,7 +15,8 @@ public sealed class RestoreFailureTests(PostgresFixture fixture)
     [Theory]
     [InlineData("billing.Charges", "amount > 1000000")]
     [InlineData(null, "false")]
-    public async Task A_constraint_a_late_table_breaks_rolls_back_everything_and_the_error_names_table_and_constraint(string? table, string check)
+    public async Task A_constraint_a_late_table_breaks_rolls_back_everything_and_the_error_names_table_and_constraint(
+        string? table, string check)
     {
         await using var scratch = await RestoreScratch.CreateAsync(fixture);
         var folder = FolderTree.Create(scratch);
@@ -24,7 +25,8 @@ public sealed class RestoreFailureTests(PostgresFixture fixture)
         await using (var connection = await scratch.OpenAsync())
         {
             await TenantChanges.ApplyAsync(connection, 1);
-            await Sql.ExecAsync(connection, $"ALTER TABLE {TableDump.QuoteName(table)} ADD CONSTRAINT restore_breaker CHECK ({check}) NOT VALID");
+            await Sql.ExecAsync(
+                connection, $"ALTER TABLE {TableDump.QuoteName(table)} ADD CONSTRAINT restore_breaker CHECK ({check}) NOT VALID");
         }
 
         FolderTree.Change(folder);
@@ -57,14 +59,17 @@ public sealed class RestoreFailureTests(PostgresFixture fixture)
         await using var connection = await scratch.OpenAsync();
         var backedUp = await TenantData.RowsAsync(connection, 1);
         await TenantChanges.ApplyAsync(connection, 1);
-        await Sql.ExecAsync(connection, "ALTER TABLE public.customers ADD COLUMN extra text; UPDATE public.customers SET extra = 'set before';");
+        await Sql.ExecAsync(
+            connection, "ALTER TABLE public.customers ADD COLUMN extra text; UPDATE public.customers SET extra = 'set before';");
 
         await RestoreScratch.RestoreAsync(scratch.Request(backup));
 
         const string columns = "id, tenant_id, name, email, country_code, balance, tags, settings, ip, notes";
-        Assert.Equal(backedUp["public.customers"], await Sql.LinesAsync(connection, $"SELECT {columns} FROM public.customers WHERE tenant_id = 1"));
+        Assert.Equal(
+            backedUp["public.customers"], await Sql.LinesAsync(connection, $"SELECT {columns} FROM public.customers WHERE tenant_id = 1"));
         Assert.Equal(0L, await Sql.ScalarAsync<long>(connection, "SELECT count(extra) FROM public.customers WHERE tenant_id = 1"));
-        Assert.Equal(0L, await Sql.ScalarAsync<long>(connection, "SELECT count(*) FROM public.customers WHERE tenant_id <> 1 AND extra IS NULL"));
+        Assert.Equal(
+            0L, await Sql.ScalarAsync<long>(connection, "SELECT count(*) FROM public.customers WHERE tenant_id <> 1 AND extra IS NULL"));
         foreach (var table in TestSchema.ScopedTables.Where(t => t != "public.customers"))
         {
             Assert.Equal(backedUp[table], await TableDump.RowsAsync(connection, table, TestSchema.TenantWhere(table, 1)));
@@ -158,7 +163,9 @@ public sealed class RestoreFailureTests(PostgresFixture fixture)
 
         Assert.True(error.Code is ErrorCode.ArchiveCorrupt or ErrorCode.ChecksumMismatch, $"{error.Code}: {error.Message}");
         var after = await scratch.StateAsync();
-        Assert.True(TableDump.Fingerprint(before.Rows) == TableDump.Fingerprint(after.Rows), TableDump.DescribeDifferences(before.Rows, after.Rows));
+        Assert.True(
+            TableDump.Fingerprint(before.Rows) == TableDump.Fingerprint(after.Rows),
+            TableDump.DescribeDifferences(before.Rows, after.Rows));
         Assert.Equal(before.Files, after.Files);
         await scratch.AssertNoAdvisoryLocksAsync();
     }

@@ -24,7 +24,8 @@ public sealed class RestoreModeTests(PostgresFixture fixture)
         var before = await TenantData.RowsAsync(connection, 1);
         var others = await TenantData.RowsOutsideAsync(connection, 1);
 
-        var result = await RestoreScratch.RestoreAsync(scratch.Request(backup) with { Mode = RestoreMode.Merge, ExcludeTables = ["audit_log"] });
+        var result = await RestoreScratch.RestoreAsync(
+            scratch.Request(backup) with { Mode = RestoreMode.Merge, ExcludeTables = ["audit_log"] });
 
         var expected = TenantData.Plus(backedUp, changes.Added);
         expected[AuditLog] = before[AuditLog];
@@ -71,7 +72,8 @@ public sealed class RestoreModeTests(PostgresFixture fixture)
         var result = await RestoreScratch.RestoreAsync(scratch.Request(backup) with { Mode = RestoreMode.Append });
 
         // audit_log has no key: its two identical rows per tenant are still there twice, and the deleted rows once each.
-        TenantData.AssertEqual(TenantData.Plus(before, changes.Deleted), await TenantData.RowsAsync(connection, 1), "tenant 1 after the append");
+        TenantData.AssertEqual(
+            TenantData.Plus(before, changes.Deleted), await TenantData.RowsAsync(connection, 1), "tenant 1 after the append");
         TenantData.AssertEqual(others, await TenantData.RowsOutsideAsync(connection, 1), "other tenants and shared tables");
         Assert.Contains(result.Tables, t => t.Table == AuditLog);
         foreach (var table in result.Tables)

@@ -44,7 +44,8 @@ public sealed class RestoreOptionsTests(PostgresFixture fixture)
         await RestoreScratch.RestoreAsync(scratch.Request(backup) with { DisableTriggers = true });
 
         Assert.Equal(0L, await Sql.ScalarAsync<long>(connection, "SELECT count(*) FROM public.customer_log"));
-        Assert.Equal("O", (await Sql.ScalarAsync<char>(connection, "SELECT tgenabled FROM pg_trigger WHERE tgname = 'customers_log'")).ToString());
+        Assert.Equal(
+            "O", (await Sql.ScalarAsync<char>(connection, "SELECT tgenabled FROM pg_trigger WHERE tgname = 'customers_log'")).ToString());
         await Sql.ExecAsync(connection, "INSERT INTO public.customers (tenant_id, name) VALUES (1, 'after restore')");
         Assert.Equal(1L, await Sql.ScalarAsync<long>(connection, "SELECT count(*) FROM public.customer_log"));
     }

@@ -4,7 +4,9 @@ using Xunit;
 
 namespace TenantBackup.Tests.Restore;
 
-/// <summary>The plan (<c>-WhatIf</c> / <c>--dry-run</c>): what the restore then does, table by table, and nothing changed by computing it.</summary>
+/// <summary>
+/// The plan (<c>-WhatIf</c> / <c>--dry-run</c>): what the restore then does, table by table, and nothing changed by computing it.
+/// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class RestorePlanTests(PostgresFixture fixture)
 {
@@ -98,7 +100,8 @@ public sealed class RestorePlanTests(PostgresFixture fixture)
         var backup = await scratch.BackupAsync(1);
         var before = await scratch.StateAsync();
 
-        var plan = await RestoreScratch.PlanAsync(scratch.Request(backup) with { TargetTenant = "5", KeyCollision = KeyCollisionAction.Fail });
+        var plan = await RestoreScratch.PlanAsync(
+            scratch.Request(backup) with { TargetTenant = "5", KeyCollision = KeyCollisionAction.Fail });
 
         Assert.False(plan.CanRestore);
         Assert.NotEmpty(plan.Problems);
@@ -118,7 +121,8 @@ public sealed class RestorePlanTests(PostgresFixture fixture)
         var plan = await RestoreScratch.PlanAsync(scratch.Request(backup));
 
         Assert.False(plan.CanRestore);
-        Assert.Contains(plan.SchemaDifferences, d => (d.Table, d.Column, d.Kind, d.Blocking) == ("public.customers", "notes", "missing-column", true));
+        Assert.Contains(
+            plan.SchemaDifferences, d => (d.Table, d.Column, d.Kind, d.Blocking) == ("public.customers", "notes", "missing-column", true));
         Assert.Contains(plan.SchemaDifferences, d => (d.Table, d.Column, d.Blocking) == ("public.employees", "nickname", false));
         Assert.Empty(plan.Tables);
         await scratch.AssertUnchangedAsync(before);

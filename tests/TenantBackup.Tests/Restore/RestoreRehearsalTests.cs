@@ -13,7 +13,8 @@ namespace TenantBackup.Tests.Restore;
 public sealed class RestoreRehearsalTests(PostgresFixture fixture)
 {
     private const string SequencesSql =
-        "SELECT string_agg(format('%s.%s=%s', schemaname, sequencename, coalesce(last_value, 0)), ',' ORDER BY schemaname, sequencename) FROM pg_sequences";
+        "SELECT string_agg(format('%s.%s=%s', schemaname, sequencename, coalesce(last_value, 0)), ',' ORDER BY schemaname, sequencename) " +
+        "FROM pg_sequences";
 
     [Fact]
     public async Task A_rehearsed_clone_counts_what_a_real_one_does_and_changes_nothing()

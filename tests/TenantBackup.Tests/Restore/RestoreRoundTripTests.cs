@@ -27,7 +27,8 @@ public sealed class RestoreRoundTripTests(PostgresFixture fixture)
 
         TenantData.AssertEqual(backedUp, await TenantData.RowsAsync(connection, 1), "tenant 1 after the restore");
         TenantData.AssertEqual(others, await TenantData.RowsOutsideAsync(connection, 1), "other tenants and shared tables");
-        Assert.Equal(TestSchema.ScopedTables.Order(StringComparer.Ordinal), result.Tables.Select(t => t.Table).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            TestSchema.ScopedTables.Order(StringComparer.Ordinal), result.Tables.Select(t => t.Table).Order(StringComparer.Ordinal));
         foreach (var table in result.Tables)
         {
             Assert.Equal(TestSchema.RowCount(table.Table, 1), table.ArchiveRows);
@@ -35,7 +36,8 @@ public sealed class RestoreRoundTripTests(PostgresFixture fixture)
             var counts = (table.Inserted, table.Updated, table.Deleted);
             Assert.True(
                 table.Table == TestSchema.RootTable ? counts == (0, 1, 0) : counts == (table.ArchiveRows, 0, before[table.Table].Count),
-                $"{table.Table}: inserted/updated/deleted {counts}, archive rows {table.ArchiveRows}, rows before {before[table.Table].Count}");
+                $"{table.Table}: inserted/updated/deleted {counts}, archive rows {table.ArchiveRows}, " +
+                $"rows before {before[table.Table].Count}");
         }
     }
 
@@ -50,7 +52,8 @@ public sealed class RestoreRoundTripTests(PostgresFixture fixture)
         await RestoreScratch.RestoreAsync(scratch.Request(backup));
 
         var maxCustomer = await Sql.ScalarAsync<int>(connection, "SELECT max(id) FROM public.customers");
-        var added = await Sql.ScalarAsync<int>(connection, "INSERT INTO public.customers (tenant_id, name) VALUES (1, 'after restore') RETURNING id");
+        var added = await Sql.ScalarAsync<int>(
+            connection, "INSERT INTO public.customers (tenant_id, name) VALUES (1, 'after restore') RETURNING id");
         Assert.True(added > maxCustomer, $"new customer id {added}, largest before {maxCustomer}");
         await Sql.ExecAsync(connection, $"INSERT INTO public.projects (tenant_id, customer_id, name) VALUES (1, {added}, 'after restore')");
     }
@@ -64,11 +67,13 @@ public sealed class RestoreRoundTripTests(PostgresFixture fixture)
         var scoped = string.Join(", ", TestSchema.ScopedTables.Select(TableDump.QuoteName));
         await scratch.ExecAsync($"TRUNCATE {scoped} RESTART IDENTITY CASCADE", target);
 
-        var result = await RestoreScratch.RestoreAsync(scratch.Request(backup) with { ConnectionString = scratch.ConnectionStringFor(target) });
+        var result = await RestoreScratch.RestoreAsync(
+            scratch.Request(backup) with { ConnectionString = scratch.ConnectionStringFor(target) });
 
         await using var source = await scratch.OpenAsync();
         await using var restored = await scratch.OpenAsync(target);
-        TenantData.AssertEqual(await TenantData.RowsAsync(source, 1), await TenantData.RowsAsync(restored, 1), "tenant 1 in the other database");
+        TenantData.AssertEqual(
+            await TenantData.RowsAsync(source, 1), await TenantData.RowsAsync(restored, 1), "tenant 1 in the other database");
         Assert.Null(result.PreRestoreBackupId);
         Assert.Equal(1, result.Tables.Single(t => t.Table == TestSchema.RootTable).Inserted);
         Assert.Contains(target, result.Database, StringComparison.Ordinal);
@@ -95,7 +100,9 @@ public sealed class RestoreRoundTripTests(PostgresFixture fixture)
 
         var result = await RestoreScratch.RestoreAsync(scratch.Request(backup));
 
-        Assert.Equal((backup.Id, "1", "1", RestoreMode.Replace, backup.Path), (result.BackupId, result.Tenant, result.TargetTenant, result.Mode, result.Path));
+        Assert.Equal(
+            (backup.Id, "1", "1", RestoreMode.Replace, backup.Path),
+            (result.BackupId, result.Tenant, result.TargetTenant, result.Mode, result.Path));
         Assert.False(string.IsNullOrEmpty(result.Id));
         Assert.NotNull(result.PreRestoreBackupId);
         var safety = Assert.Single(BackupRepository.Open(scratch.Repository).List(), b => b.Id == result.PreRestoreBackupId);

@@ -36,7 +36,8 @@ internal sealed class RestoreScratch : IAsyncDisposable
 
     public string IndexPath => Path.Combine(Repository, BackupRepository.IndexFileName);
 
-    public static async Task<RestoreScratch> CreateAsync(PostgresFixture fixture) => new(fixture, await fixture.CreateTenantDatabaseAsync());
+    public static async Task<RestoreScratch> CreateAsync(PostgresFixture fixture)
+        => new(fixture, await fixture.CreateTenantDatabaseAsync());
 
     /// <summary>A new temp folder, deleted with the scratch.</summary>
     public string Folder(string prefix = "tb-restore-")
@@ -58,7 +59,8 @@ internal sealed class RestoreScratch : IAsyncDisposable
 
     public Task<NpgsqlConnection> OpenAsync(string? database = null) => _fixture.OpenConnectionAsync(database ?? Database);
 
-    public Task<BackupInfo> BackupAsync(int tenant, IReadOnlyList<string>? includePaths = null, Compression compression = Compression.Zstd) =>
+    public Task<BackupInfo> BackupAsync(
+        int tenant, IReadOnlyList<string>? includePaths = null, Compression compression = Compression.Zstd) =>
         new BackupEngine().BackupAsync(
             new BackupRequest
             {
@@ -102,7 +104,11 @@ internal sealed class RestoreScratch : IAsyncDisposable
 
     /// <summary>The repository's files, by name, without the index lock file.</summary>
     public IReadOnlyList<string> RepositoryFiles() =>
-        Directory.GetFiles(Repository).Select(f => Path.GetFileName(f)!).Where(n => n != "backups.json.lock").Order(StringComparer.Ordinal).ToList();
+        Directory.GetFiles(Repository)
+            .Select(f => Path.GetFileName(f)!)
+            .Where(n => n != "backups.json.lock")
+            .Order(StringComparer.Ordinal)
+            .ToList();
 
     /// <summary>The restore history of <paramref name="backupId"/> in <c>backups.json</c>, read as plain JSON.</summary>
     public IReadOnlyList<JsonElement> Restores(string backupId)
@@ -252,7 +258,9 @@ internal static class TenantData
     private static IEnumerable<(string Name, string Query)> ShapeQueries(int t)
     {
         yield return ("tenants", $"SELECT name, tier, plan_id, created_at FROM public.tenants WHERE id = {t}");
-        yield return ("customers", $"SELECT name, email, country_code, balance, tags, settings, ip, notes FROM public.customers WHERE tenant_id = {t}");
+        yield return (
+            "customers",
+            $"SELECT name, email, country_code, balance, tags, settings, ip, notes FROM public.customers WHERE tenant_id = {t}");
         yield return ("projects", $"""
             SELECT c.name, c.tenant_id = p.tenant_id, p.name, p.budget, p.duration, p.starts_at, p.name_upper
             FROM public.projects p JOIN public.customers c ON c.id = p.customer_id WHERE p.tenant_id = {t}
@@ -335,7 +343,8 @@ internal sealed class TenantChanges
 
         // The tenant's last project with its invoices and their lines: three levels, the lowest indirect.
         var lastProject = await Sql.ScalarAsync<long>(c, $"SELECT max(id) FROM public.projects WHERE tenant_id = {t}");
-        await changes.DeleteAsync(c, "public.invoice_lines", $"invoice_id IN (SELECT id FROM public.invoices WHERE project_id = {lastProject})");
+        await changes.DeleteAsync(
+            c, "public.invoice_lines", $"invoice_id IN (SELECT id FROM public.invoices WHERE project_id = {lastProject})");
         await changes.DeleteAsync(c, "public.invoices", $"project_id = {lastProject}");
         await changes.DeleteAsync(c, "public.projects", $"id = {lastProject}");
         await changes.DeleteAsync(c, "public.customers", $"tenant_id = {t} AND name = 'Customer {t}-3'");
@@ -352,11 +361,15 @@ internal sealed class TenantChanges
         await changes.DeleteAsync(c, "public.staff", $"tenant_id = {t} AND name = 'Staff {t}-1-3'");
         await changes.DeleteAsync(c, "public.audit_log", $"tenant_id = {t} AND action = 'delete'");
         await changes.DeleteAsync(c, "public.events", $"tenant_id = {t} AND id = 3");
-        const string method2 = """(SELECT "Id" FROM billing."Payment Methods" WHERE tenant_id = {0} AND "Card Holder" = 'O''Brien "Jr."')""";
+        const string method2 =
+            """(SELECT "Id" FROM billing."Payment Methods" WHERE tenant_id = {0} AND "Card Holder" = 'O''Brien "Jr."')""";
         await changes.DeleteAsync(c, "billing.Charges", $"\"Payment Method Id\" = {string.Format(null, method2, t)}");
         await changes.DeleteAsync(c, "billing.Payment Methods", $"\"Id\" = {string.Format(null, method2, t)}");
 
-        await changes.AddAsync(c, "public.customers", $"INSERT INTO public.customers (tenant_id, name, notes) VALUES ({t}, 'Customer added {t}', 'new')",
+        await changes.AddAsync(
+            c,
+            "public.customers",
+            $"INSERT INTO public.customers (tenant_id, name, notes) VALUES ({t}, 'Customer added {t}', 'new')",
             $"tenant_id = {t} AND name = 'Customer added {t}'");
         await changes.AddAsync(c, "public.projects", $"""
             INSERT INTO public.projects (tenant_id, customer_id, name)
@@ -392,7 +405,8 @@ internal sealed class TenantChanges
             $"INSERT INTO public.events (tenant_id, id, occurred_at, kind) VALUES ({t}, 1000, '2026-06-01 00:00:00+00', 'added')",
             $"tenant_id = {t} AND id = 1000");
         await changes.AddAsync(c, "billing.Payment Methods",
-            $"INSERT INTO billing.\"Payment Methods\" (\"Id\", tenant_id, \"Card Holder\", \"Last4\") VALUES (gen_random_uuid(), {t}, 'Added holder', '9999')",
+            $"INSERT INTO billing.\"Payment Methods\" (\"Id\", tenant_id, \"Card Holder\", \"Last4\") " +
+            $"VALUES (gen_random_uuid(), {t}, 'Added holder', '9999')",
             $"tenant_id = {t} AND \"Card Holder\" = 'Added holder'");
         await changes.AddAsync(c, "billing.Charges", $"""
             INSERT INTO billing."Charges" ("Payment Method Id", amount, note)
@@ -401,21 +415,27 @@ internal sealed class TenantChanges
             $"(SELECT \"Id\" FROM billing.\"Payment Methods\" WHERE tenant_id = {t})");
 
         await UpdateAsync(c, $"UPDATE public.tenants SET name = name || ' (renamed)', tier = 'free' WHERE id = {t}");
-        await UpdateAsync(c, $"UPDATE public.customers SET notes = 'changed', balance = 1, tags = NULL WHERE tenant_id = {t} AND name = 'Customer {t}-2'");
-        await UpdateAsync(c, $"UPDATE public.projects SET name = 'Project {t}-1 renamed', budget = 42 WHERE tenant_id = {t} AND name = 'Project {t}-1'");
+        await UpdateAsync(
+            c,
+            $"UPDATE public.customers SET notes = 'changed', balance = 1, tags = NULL WHERE tenant_id = {t} AND name = 'Customer {t}-2'");
+        await UpdateAsync(
+            c, $"UPDATE public.projects SET name = 'Project {t}-1 renamed', budget = 42 WHERE tenant_id = {t} AND name = 'Project {t}-1'");
         await UpdateAsync(c, $"UPDATE public.invoices SET total = 0.01, pdf = NULL WHERE number = 'INV-{t}-0001'");
         await UpdateAsync(c, $"""
             UPDATE public.invoice_lines SET description = 'changed', amount = 1000
             WHERE line_no = 1 AND invoice_id = (SELECT id FROM public.invoices WHERE number = 'INV-{t}-0002')
             """);
         await UpdateAsync(c, $"UPDATE public.documents SET title = 'changed', body = 'changed' WHERE tenant_id = {t} AND doc_no = 2");
-        await UpdateAsync(c, $"UPDATE public.employees SET name = 'Employee {t}-3 promoted' WHERE tenant_id = {t} AND name = 'Employee {t}-3'");
+        await UpdateAsync(
+            c, $"UPDATE public.employees SET name = 'Employee {t}-3 promoted' WHERE tenant_id = {t} AND name = 'Employee {t}-3'");
         await UpdateAsync(c, $"UPDATE public.stores SET name = 'Store {t}-1 moved' WHERE tenant_id = {t} AND name = 'Store {t}-1'");
         await UpdateAsync(c, $"UPDATE public.events SET kind = 'modified', payload = NULL WHERE tenant_id = {t} AND id = 4");
-        await UpdateAsync(c, $"""UPDATE billing."Payment Methods" SET "Last4" = '0000' WHERE tenant_id = {t} AND "Card Holder" = 'José Müller {t}'""");
+        await UpdateAsync(
+            c, $"""UPDATE billing."Payment Methods" SET "Last4" = '0000' WHERE tenant_id = {t} AND "Card Holder" = 'José Müller {t}'""");
         await UpdateAsync(c, $"""
             UPDATE billing."Charges" SET amount = amount + 1, note = 'changed' WHERE id = (SELECT min(ch.id) FROM billing."Charges" ch
-                JOIN billing."Payment Methods" pm ON pm."Id" = ch."Payment Method Id" WHERE pm.tenant_id = {t} AND pm."Card Holder" = 'José Müller {t}')
+                JOIN billing."Payment Methods" pm ON pm."Id" = ch."Payment Method Id"
+                WHERE pm.tenant_id = {t} AND pm."Card Holder" = 'José Müller {t}')
             """);
         return changes;
     }
@@ -457,7 +477,8 @@ internal static class FolderTree
     public static IReadOnlyList<string> Of(string folder) =>
         Directory.Exists(folder)
             ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories)
-                .Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/') + " " + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))))
+                .Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/') + " " +
+                    Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))))
                 .Order(StringComparer.Ordinal)
                 .ToList()
             : [];
