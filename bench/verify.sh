@@ -11,6 +11,8 @@
 #                        then every entry decompressed and hashed against manifest.json, the JSON entries parsed
 #        baseline-full   sha256sum ARCHIVE, then zstd -dc ARCHIVE | sha256sum: the same bytes read, decompressed and
 #                        hashed once each, nothing parsed or compared
+#        baseline-openssl  the same with openssl dgst -sha256, the SHA-256 .NET itself uses on Linux (coreutils'
+#                        sha256sum does not use the CPU's SHA instructions, OpenSSL does where the CPU has them)
 #        verify-quick    tenantbackup verify ARCHIVE --quick: the archive's hash only
 #        baseline-hash   sha256sum ARCHIVE
 #        restore-test    tenantbackup verify ARCHIVE --restore-test --connection CS: the above and the whole restore
@@ -60,7 +62,7 @@ done
 
 ME=bench/verify.sh
 LOG_TAG=verify-bench
-NEEDED_TOOLS=(psql zstd sha256sum python3 dotnet)
+NEEDED_TOOLS=(psql zstd sha256sum openssl python3 dotnet)
 # shellcheck source=bench/cluster.sh
 . "$BENCH/cluster.sh"
 
@@ -75,7 +77,7 @@ dotnet "$DLL" backup --connection "$CS" --tenant 1 --repository "$RUN/repo" --js
 ARCHIVE=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["path"])' "$RUN/log/backup.json")
 log "archive: $ARCHIVE ($(stat -c %s "$ARCHIVE") bytes)"
 
-CASES=(verify baseline-full verify-quick baseline-hash)
+CASES=(verify baseline-full baseline-openssl verify-quick baseline-hash)
 [ "$RESTORE_TEST" = 1 ] && CASES+=(restore-test)
 
 # Runs one case under /usr/bin/time -v and records it; $1 case, $2 repetition (0 = warm-up).
@@ -91,6 +93,10 @@ run_case() {
             ;;
         baseline-full)
             /usr/bin/time -v -o "$tf" sh -c 'sha256sum "$1" && zstd -dcq "$1" | sha256sum' sh "$ARCHIVE" \
+                >"$out.out" 2>"$out.err" || status=$?
+            ;;
+        baseline-openssl)
+            /usr/bin/time -v -o "$tf" sh -c 'openssl dgst -sha256 "$1" && zstd -dcq "$1" | openssl dgst -sha256' sh "$ARCHIVE" \
                 >"$out.out" 2>"$out.err" || status=$?
             ;;
         baseline-hash) /usr/bin/time -v -o "$tf" sha256sum "$ARCHIVE" >"$out.out" 2>"$out.err" || status=$? ;;
@@ -135,7 +141,7 @@ for case in cases:
     cpu = median(case, "user") + median(case, "sys")
     print(f"| `{case}` | {median(case, 'wall'):.2f} ({wall_range(case)}) | {cpu:.2f} | {median(case, 'rss_kb') / 1024:.0f} MB |")
 print()
-for tool, base in (("verify", "baseline-full"), ("verify-quick", "baseline-hash")):
+for tool, base in (("verify", "baseline-full"), ("verify", "baseline-openssl"), ("verify-quick", "baseline-hash")):
     if tool in cases and base in cases and median(base, "wall") > 0:
         print(f"- `{tool}` / `{base}`: **{median(tool, 'wall') / median(base, 'wall'):.2f}**")
 PY
