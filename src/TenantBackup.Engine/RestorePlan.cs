@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using TenantBackup.Engine.Catalog;
 
 namespace TenantBackup.Engine;
@@ -102,6 +103,9 @@ public sealed class RestorePlan
 
     /// <summary>What would happen to colliding surrogate keys.</summary>
     public required KeyCollisionAction KeyCollision { get; init; }
+
+    /// <summary>The values the root row would be given (<see cref="RestoreRequest.RootValues"/>); empty when none.</summary>
+    public IReadOnlyDictionary<string, string?> RootValues { get; init; } = ReadOnlyDictionary<string, string?>.Empty;
 
     /// <summary>True when nothing found stands in the way; <see cref="Problems"/> says why not otherwise.</summary>
     public bool CanRestore => Problems.Count == 0;

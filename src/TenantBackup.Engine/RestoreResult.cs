@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace TenantBackup.Engine;
 
 /// <summary>What one restored table received.</summary>
@@ -48,6 +50,9 @@ public sealed class RestoreResult
     /// no rows.
     /// </summary>
     public string? PreRestoreBackupId { get; init; }
+
+    /// <summary>The values the root row was given (<see cref="RestoreRequest.RootValues"/>); empty when none.</summary>
+    public IReadOnlyDictionary<string, string?> RootValues { get; init; } = ReadOnlyDictionary<string, string?>.Empty;
 
     /// <summary>When the restore started (UTC).</summary>
     public required DateTimeOffset StartedAt { get; init; }

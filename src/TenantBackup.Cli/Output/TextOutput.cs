@@ -139,6 +139,11 @@ internal static class TextOutput
             ? $"Pre-restore backup: {undo} (restore it to undo this restore)"
             : "Pre-restore backup: none");
         text.AppendLine(string.Create(culture, $"Archive:            {result.Path}"));
+        if (result.RootValues.Count > 0)
+        {
+            text.AppendLine($"Root row set:       {RootValues(result.RootValues)}");
+        }
+
         text.Append(Table(
             ["TABLE", "ARCHIVE ROWS", "INSERTED", "UPDATED", "DELETED", "REMAPPED"],
             result.Tables.Select(t => new[] { t.Table, N(t.ArchiveRows), N(t.Inserted), N(t.Updated), N(t.Deleted), N(t.Remapped) }),
@@ -159,6 +164,11 @@ internal static class TextOutput
         text.AppendLine(
             $"Mode:         {Lower(plan.Mode)}; key collisions: {Lower(plan.KeyCollision)}; "
             + $"safety backup first: {(plan.PreRestoreBackup ? "yes" : "no")}");
+        if (plan.RootValues.Count > 0)
+        {
+            text.AppendLine($"Root row set: {RootValues(plan.RootValues)}");
+        }
+
         if (plan.Tables.Count > 0)
         {
             text.AppendLine();
@@ -187,6 +197,13 @@ internal static class TextOutput
             : string.Create(CultureInfo.CurrentCulture, $"The restore would be refused: {plan.Problems.Count} problem(s) above."));
         return text.ToString();
     }
+
+    /// <summary><c>name = 'Acme (staging)', slug = 'acme-staging'</c>: quoted, so that an empty string and NULL differ.</summary>
+    private static string RootValues(IReadOnlyDictionary<string, string?> values) =>
+        string.Join(
+            ", ",
+            values.OrderBy(v => v.Key, StringComparer.Ordinal)
+                .Select(v => $"{v.Key} = {(v.Value is null ? "NULL" : "'" + v.Value.Replace("'", "''", StringComparison.Ordinal) + "'")}"));
 
     /// <summary>A duration for people: <c>850 ms</c>, <c>2.3 s</c>, <c>4 min 05 s</c>, <c>26 h 03 min</c>.</summary>
     public static string Elapsed(TimeSpan duration)

@@ -168,6 +168,7 @@ public sealed partial class RestoreEngine
                 Database = context.Database,
                 Mode = context.Request.Mode,
                 KeyCollision = context.Request.KeyCollision,
+                RootValues = context.Request.RootValues,
                 PreRestoreBackup = !context.Request.NoPreBackup
                     && await session.TargetTenantHasRowsAsync(cancellationToken).ConfigureAwait(false),
                 Tables = tables,
@@ -274,6 +275,7 @@ public sealed partial class RestoreEngine
                 Database = context.Database,
                 Mode = context.Request.Mode,
                 PreRestoreBackupId = safety?.Id,
+                RootValues = context.Request.RootValues,
                 StartedAt = context.StartedAt,
                 Duration = context.Watch.Elapsed,
                 FilesRestored = files?.FileCount ?? 0,

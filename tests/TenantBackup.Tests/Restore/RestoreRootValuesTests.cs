@@ -58,6 +58,8 @@ public sealed class RestoreRootValuesTests(PostgresFixture fixture)
         });
 
         Assert.Equal(("5", "6"), (result.TargetTenant, second.TargetTenant));
+        Assert.Equal("acme-staging", result.RootValues["slug"]);
+        Assert.Null(second.RootValues["slug"]);
         Assert.Equal(
             await Sql.LinesAsync(connection, "SELECT 'Acme (staging) \\ ''quoted''', 'acme-staging', tier, plan_id, created_at, " +
                 "lower('Acme (staging) \\ ''quoted''') FROM public.tenants WHERE id = 1"),
@@ -132,6 +134,8 @@ public sealed class RestoreRootValuesTests(PostgresFixture fixture)
         Assert.Contains(refused.Collisions, c => c.Table == "public.tenants" && c.Resolution == "refuse");
         Assert.Contains(refused.Problems, p => p.Contains("--root-value slug=", StringComparison.Ordinal));
         Assert.True(plan.CanRestore, string.Join("\n", plan.Problems));
+        Assert.Equal("acme-staging", plan.RootValues["slug"]);
+        Assert.Empty(refused.RootValues);
         Assert.DoesNotContain(plan.Collisions, c => c.Resolution == "refuse");
         Assert.Equal(1, plan.Tables.Single(t => t.Table == "public.tenants").Insert);
         await scratch.AssertUnchangedAsync(before);
@@ -199,6 +203,7 @@ public sealed class RestoreRootValuesTests(PostgresFixture fixture)
         Assert.True(refused.ExitCode == 5, refused.Describe());
         Assert.Contains("--root-value slug=", refused.Stderr, StringComparison.Ordinal);
         Assert.True(cloned.ExitCode == 0, cloned.Describe());
+        Assert.Contains("Root row set:       name = '', slug = 'acme-cli'", cloned.Stdout, StringComparison.Ordinal);
         Assert.Equal(["\tacme-cli"], await Sql.LinesAsync(connection, "SELECT name, slug FROM public.tenants WHERE id = 5"));
     }
 
