@@ -54,12 +54,14 @@ internal sealed class CliProcess : IDisposable
 
     /// <summary>
     /// Starts <c>dotnet tenantbackup.dll <paramref name="arguments"/></c>; <paramref name="environment"/> entries set (or,
-    /// when null, remove) variables.
+    /// when null, remove) variables. With <paramref name="asUser"/> (the tests must run as root) it runs as that OS user,
+    /// through <c>runuser</c>.
     /// </summary>
-    public static CliProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
+    public static CliProcess Start(
+        IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, string? asUser = null)
     {
         var dotnet = DotnetHost();
-        var startInfo = new ProcessStartInfo(dotnet)
+        var startInfo = new ProcessStartInfo(asUser is null ? dotnet : "runuser")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -67,6 +69,14 @@ internal sealed class CliProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (asUser is not null)
+        {
+            foreach (var argument in new[] { "-u", asUser, "--", dotnet })
+            {
+                startInfo.ArgumentList.Add(argument);
+            }
+        }
+
         startInfo.ArgumentList.Add(DllPath);
         foreach (var argument in arguments)
         {
@@ -94,14 +104,17 @@ internal sealed class CliProcess : IDisposable
         var process = new Process { StartInfo = startInfo };
         process.Start();
         process.StandardInput.Close();
-        return new CliProcess(process, ProcessRunner.FormatCommandLine("dotnet", startInfo.ArgumentList));
+        return new CliProcess(process, ProcessRunner.FormatCommandLine(asUser is null ? "dotnet" : "runuser", startInfo.ArgumentList));
     }
 
     /// <summary>Runs <c>tenantbackup</c> to completion (killed after <paramref name="timeout"/>, default 60 s).</summary>
     public static async Task<CliResult> RunAsync(
-        IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
+        IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string?>? environment = null,
+        TimeSpan? timeout = null,
+        string? asUser = null)
     {
-        using var process = Start(arguments, environment);
+        using var process = Start(arguments, environment, asUser);
         return await process.WaitAsync(timeout ?? TimeSpan.FromSeconds(60));
     }
 
