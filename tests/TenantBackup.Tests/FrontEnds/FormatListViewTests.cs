@@ -21,13 +21,14 @@ public class FormatListViewTests
             typeof(RestoreResult),
             [
                 "Id", "BackupId", "Tenant", "Database", "Mode", "StartedAt", "Duration", "Rows", "FilesRestored", "PreRestoreBackupId",
-                "Path", "Tables",
+                "RootValues", "Path", "Tables",
             ]
         },
         {
             typeof(RestorePlan),
             [
-                "BackupId", "Tenant", "Database", "Mode", "KeyCollision", "PreRestoreBackup", "CanRestore", "Problems", "Tables",
+                "BackupId", "Tenant", "Database", "Mode", "KeyCollision", "RootValues", "PreRestoreBackup", "CanRestore", "Problems",
+                "Tables",
                 "Collisions", "SchemaDifferences", "Cycles", "Files", "Path",
             ]
         },
@@ -90,6 +91,7 @@ public class FormatListViewTests
         Assert.Equal("42 -> 4242", Run(items["Tenant"]!, result));
         Assert.Equal("13 inserted, 0 updated, 3 deleted, 2 remapped", Run(items["Rows"]!, result));
         Assert.Equal("(none: no safety backup, no undo)", Run(items["PreRestoreBackupId"]!, result));
+        Assert.Equal("note = NULL, slug = 'o''brien-staging'", Run(items["RootValues"]!, result));
         Assert.Equal("00:01:05.5", Run(items["Duration"]!, result));
         Assert.Equal(
             "public.tenants        1 of 1 inserted, 0 updated, 0 deleted, 0 remapped" + NewLine +
@@ -104,6 +106,7 @@ public class FormatListViewTests
         var plan = (RestorePlan)Sample(typeof(RestorePlan));
 
         Assert.Equal("42", Run(items["Tenant"]!, plan));
+        Assert.Equal("slug = 'acme-staging'", Run(items["RootValues"]!, plan));
         Assert.Equal("public.invoices.due: the target has no such column", Run(items["Problems"]!, plan));
         Assert.Equal("public.projects (id): 2 key(s) taken, remap; e.g. 7, 9", Run(items["Collisions"]!, plan));
         Assert.Equal(
@@ -191,6 +194,7 @@ public class FormatListViewTests
                 Id = "r1", BackupId = "b1", Tenant = "42", TargetTenant = "4242", Database = "PostgreSQL db1:5432/app",
                 Mode = RestoreMode.Replace, StartedAt = new DateTimeOffset(2026, 11, 1, 2, 0, 0, TimeSpan.Zero),
                 Duration = TimeSpan.FromSeconds(65.5), FilesRestored = 0,
+                RootValues = new Dictionary<string, string?> { ["slug"] = "o'brien-staging", ["note"] = null },
                 Path = "/backups/a.tar.zst",
                 Tables =
                 [
@@ -212,6 +216,7 @@ public class FormatListViewTests
             {
                 BackupId = "b1", Tenant = "42", TargetTenant = "42", Database = "PostgreSQL db1:5432/app", Mode = RestoreMode.Merge,
                 KeyCollision = KeyCollisionAction.Remap, PreRestoreBackup = true, Files = 2, FilesDestinations = ["/srv/files/42"],
+                RootValues = new Dictionary<string, string?> { ["slug"] = "acme-staging" },
                 Path = "/backups/a.tar.zst",
                 Problems = ["public.invoices.due: the target has no such column"],
                 Tables =
