@@ -13,18 +13,8 @@ internal static class TenantChecks
     public static async Task EnsureValueFitsAsync(
         NpgsqlConnection connection, TenantScope scope, string tenant, CancellationToken cancellationToken)
     {
-        try
-        {
-            // A savepoint, so the failed cast does not abort the caller's transaction before it is turned into an error.
-            await Db.ExecuteAsync(connection, "SAVEPOINT tenant_value", cancellationToken).ConfigureAwait(false);
-            await Db.ExecuteAsync(
-                    connection,
-                    $"SELECT pg_catalog.current_setting('{ScopeResolver.TenantSetting}')::{scope.TenantType}",
-                    cancellationToken)
-                .ConfigureAwait(false);
-            await Db.ExecuteAsync(connection, "RELEASE SAVEPOINT tenant_value", cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal))
+        var typed = $"pg_catalog.current_setting('{ScopeResolver.TenantSetting}')::{scope.TenantType}";
+        if (await Db.CastFailureAsync(connection, typed, cancellationToken).ConfigureAwait(false) is { } e)
         {
             throw new TenantBackupException(
                 ErrorCode.InvalidTenantValue,

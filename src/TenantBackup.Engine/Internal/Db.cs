@@ -52,6 +52,28 @@ internal static class Db
         return rows[0];
     }
 
+    /// <summary>
+    /// Evaluates <paramref name="expression"/> (a cast of a setting to a column's type) under a savepoint and returns the
+    /// server's data exception (SQLSTATE class 22: the value does not fit the type), or null when it fits. The savepoint
+    /// keeps the failed cast from aborting the transaction before the caller has turned it into its own error, which it
+    /// must then throw: the transaction stays failed.
+    /// </summary>
+    public static async Task<PostgresException?> CastFailureAsync(
+        NpgsqlConnection connection, string expression, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ExecuteAsync(connection, "SAVEPOINT tenantbackup_cast", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"SELECT {expression}", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, "RELEASE SAVEPOINT tenantbackup_cast", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal))
+        {
+            return e;
+        }
+    }
+
     /// <summary>A typed positional parameter.</summary>
     public static NpgsqlParameter<T> Param<T>(T value) => new() { TypedValue = value };
 

@@ -1,4 +1,3 @@
-using Npgsql;
 using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Restore;
@@ -102,13 +101,7 @@ internal sealed partial class RestoreSession
     private async Task EnsureCastsAsync(
         RestoreTable root, string column, string value, string typed, string type, CancellationToken cancellationToken)
     {
-        try
-        {
-            await Db.ExecuteAsync(_connection, "SAVEPOINT root_value", cancellationToken).ConfigureAwait(false);
-            await Db.ExecuteAsync(_connection, $"SELECT {typed}", cancellationToken).ConfigureAwait(false);
-            await Db.ExecuteAsync(_connection, "RELEASE SAVEPOINT root_value", cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal))
+        if (await Db.CastFailureAsync(_connection, typed, cancellationToken).ConfigureAwait(false) is { } e)
         {
             throw RootValuesError(
                 $"'{value}' is not a valid {type} for {root.Name}.{column} (-RootValues / --root-value): {e.MessageText}.", column, e);
