@@ -45,13 +45,15 @@ internal sealed partial class RestoreSession
         var purged = Tables.Where(t => !t.IsRoot).ToDictionary(t => t.Name, StringComparer.Ordinal);
         var restored = Tables.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         var problems = new List<RestoreProblem>();
-        foreach (var fk in await IncomingForeignKeysAsync(cancellationToken).ConfigureAwait(false))
+        var oids = purged.Values.Select(t => t.Catalog.Oid).ToArray();
+        foreach (var fk in await IncomingForeignKeysAsync(oids, cancellationToken).ConfigureAwait(false))
         {
-            if (restored.Contains(fk.Child) || !purged.TryGetValue(fk.Parent, out var parent))
+            if (restored.Contains(fk.Child))
             {
                 continue;
             }
 
+            var parent = purged[fk.Parent];
             var join = string.Join(" AND ", fk.Columns.Zip(fk.ParentColumns, (c, p) => $"t0.{Sql.Ident(p)} = c.{Sql.Ident(c)}"));
             var count = await CountAsync(
                     $"SELECT count(*) FROM {fk.ChildSql} c WHERE EXISTS (SELECT 1 FROM {parent.SqlName} t0 WHERE {join} " +
@@ -91,10 +93,11 @@ internal sealed partial class RestoreSession
         char OnDelete);
 
     /// <summary>
-    /// Every foreign key of the database by its declaring table (not the copies PostgreSQL keeps on partitions), from
-    /// any schema: a table outside the backup's schemas may reference the tenant's rows too.
+    /// The foreign keys that reference the tables of <paramref name="parents"/> (oids), by their declaring table (not the
+    /// copies PostgreSQL keeps on partitions), from any schema: a table outside the backup's schemas may reference the
+    /// tenant's rows too.
     /// </summary>
-    private Task<List<IncomingForeignKey>> IncomingForeignKeysAsync(CancellationToken cancellationToken) =>
+    private Task<List<IncomingForeignKey>> IncomingForeignKeysAsync(uint[] parents, CancellationToken cancellationToken) =>
         Db.QueryAsync(
             _connection,
             """
@@ -108,7 +111,7 @@ internal sealed partial class RestoreSession
             JOIN pg_catalog.pg_namespace cn ON cn.oid = cl.relnamespace
             JOIN pg_catalog.pg_class pl ON pl.oid = c.confrelid
             JOIN pg_catalog.pg_namespace pn ON pn.oid = pl.relnamespace
-            WHERE c.contype = 'f' AND c.conparentid = 0
+            WHERE c.contype = 'f' AND c.conparentid = 0 AND c.confrelid = ANY($1)
             ORDER BY cn.nspname, cl.relname, c.conname
             """,
             r => new IncomingForeignKey(
@@ -119,5 +122,6 @@ internal sealed partial class RestoreSession
                 r.GetFieldValue<string[]>(6),
                 r.GetFieldValue<string[]>(7),
                 r.GetChar(5)),
-            cancellationToken);
+            cancellationToken,
+            Db.OidArray(parents));
 }
