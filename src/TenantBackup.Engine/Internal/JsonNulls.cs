@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Collections.Concurrent;
 using System.Reflection;
 
 namespace TenantBackup.Engine.Internal;
@@ -14,6 +15,11 @@ internal static class JsonNulls
     // Deeper than any document TenantBackup writes: a forged one cannot make the walk recurse without end.
     private const int MaxDepth = 16;
 
+    // A manifest lists an entry per data chunk: the members of each type and their annotations are looked up once.
+    private static readonly ConcurrentDictionary<Type, Member[]> Members = new();
+
+    private sealed record Member(PropertyInfo Property, string JsonName, NullabilityInfo Nullability);
+
     /// <summary>
     /// The JSON path (<c>$.tables[2].foreignKeys[0].columns</c>) of the first null where the type says there is none,
     /// or null when there is none. Only TenantBackup's own types are walked, through their settable properties.
@@ -21,18 +27,24 @@ internal static class JsonNulls
     public static string? FirstMissing(object document)
     {
         ArgumentNullException.ThrowIfNull(document);
-        return Members(document, "$", new NullabilityInfoContext(), 0);
+        return CheckMembers(document, "$", 0);
     }
 
-    private static string? Members(object value, string path, NullabilityInfoContext context, int depth)
+    private static Member[] MembersOf(Type type)
     {
-        var properties = value.GetType()
-            .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.SetMethod is not null && p.GetIndexParameters().Length == 0);
-        foreach (var property in properties)
+        var context = new NullabilityInfoContext();
+        return type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.SetMethod is not null && p.GetIndexParameters().Length == 0)
+            .Select(p => new Member(p, $"{char.ToLowerInvariant(p.Name[0])}{p.Name[1..]}", context.Create(p)))
+            .ToArray();
+    }
+
+    private static string? CheckMembers(object value, string path, int depth)
+    {
+        foreach (var member in Members.GetOrAdd(value.GetType(), MembersOf))
         {
-            var member = $"{path}.{char.ToLowerInvariant(property.Name[0])}{property.Name[1..]}";
-            if (Check(property.GetValue(value), context.Create(property), member, context, depth + 1) is { } missing)
+            var memberPath = $"{path}.{member.JsonName}";
+            if (Check(member.Property.GetValue(value), member.Nullability, memberPath, depth + 1) is { } missing)
             {
                 return missing;
             }
@@ -41,7 +53,7 @@ internal static class JsonNulls
         return null;
     }
 
-    private static string? Check(object? value, NullabilityInfo info, string path, NullabilityInfoContext context, int depth)
+    private static string? Check(object? value, NullabilityInfo info, string path, int depth)
     {
         if (value is null)
         {
@@ -64,7 +76,7 @@ internal static class JsonNulls
             var index = 0;
             foreach (var element in items)
             {
-                if (Check(element, item, $"{path}[{index++}]", context, depth + 1) is { } missing)
+                if (Check(element, item, $"{path}[{index++}]", depth + 1) is { } missing)
                 {
                     return missing;
                 }
@@ -74,6 +86,6 @@ internal static class JsonNulls
         }
 
         var ours = value.GetType().Namespace?.StartsWith("TenantBackup.Engine", StringComparison.Ordinal) == true;
-        return ours ? Members(value, path, context, depth) : null;
+        return ours ? CheckMembers(value, path, depth) : null;
     }
 }
