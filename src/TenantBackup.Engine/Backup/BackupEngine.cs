@@ -142,22 +142,10 @@ public sealed class BackupEngine
                 {
                     // Released here, not left to the pool: a pooled session would hold it until its next use, and a session
                     // whose end never reaches the server (a dead network path) until TCP keepalive gives up on it.
-                    await ReleaseLockAsync(connection, request.TenantColumn, request.Tenant).ConfigureAwait(false);
+                    await TenantLock.ReleaseAtEndAsync(connection, request.TenantColumn, request.Tenant, exclusive: false, _logger)
+                        .ConfigureAwait(false);
                 }
             }
-        }
-    }
-
-    private async Task ReleaseLockAsync(NpgsqlConnection connection, string column, string tenant)
-    {
-        try
-        {
-            await TenantLock.ReleaseSharedAsync(connection, column, tenant, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
-        {
-            // A broken connection: the server ends the session, and the lock with it. The backup's own error is the one to report.
-            _logger.LogDebug("Could not release the tenant lock explicitly: {Message}", e.Message);
         }
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace TenantBackup.Engine.Internal;
@@ -32,6 +33,27 @@ internal static class TenantLock
         NpgsqlConnection connection, string column, string tenant, CancellationToken cancellationToken) =>
         Db.ExecuteAsync(
             connection, $"SELECT pg_catalog.pg_advisory_unlock({KeyArgs})", cancellationToken, Db.Param(column), Db.Param(tenant));
+
+    /// <summary>
+    /// Releases the lock at the end of an operation, whatever ended it, never with the operation's token. A broken
+    /// connection cannot release it; the server ends that session and the lock with it, so that is only logged (Debug)
+    /// and the operation's own outcome or error is the one reported.
+    /// </summary>
+    public static async Task ReleaseAtEndAsync(
+        NpgsqlConnection connection, string column, string tenant, bool exclusive, ILogger logger)
+    {
+        try
+        {
+            await (exclusive
+                    ? ReleaseExclusiveAsync(connection, column, tenant, CancellationToken.None)
+                    : ReleaseSharedAsync(connection, column, tenant, CancellationToken.None))
+                .ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            logger.LogDebug("Could not release the tenant lock explicitly: {Message}", e.Message);
+        }
+    }
 
     private static async Task AcquireAsync(
         NpgsqlConnection connection, string sql, string column, string tenant, TimeSpan timeout, CancellationToken cancellationToken)

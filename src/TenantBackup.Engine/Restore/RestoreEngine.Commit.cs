@@ -110,7 +110,8 @@ public sealed partial class RestoreEngine
                     }
                     finally
                     {
-                        await ReleaseLockAsync(connection, column, context.TargetTenant).ConfigureAwait(false);
+                        await TenantLock.ReleaseAtEndAsync(connection, column, context.TargetTenant, exclusive: true, _logger)
+                            .ConfigureAwait(false);
                     }
                 }
             }

@@ -103,7 +103,8 @@ public sealed partial class RestoreEngine
                     finally
                     {
                         // Released here, not left to the pool: a pooled session would hold it until its next use.
-                        await ReleaseLockAsync(connection, column, targetTenant).ConfigureAwait(false);
+                        await TenantLock.ReleaseAtEndAsync(connection, column, targetTenant, exclusive: true, _logger)
+                            .ConfigureAwait(false);
                     }
                 }
             }
@@ -111,19 +112,6 @@ public sealed partial class RestoreEngine
             {
                 throw PostgresErrors.Map(e, database);
             }
-        }
-    }
-
-    private async Task ReleaseLockAsync(NpgsqlConnection connection, string column, string tenant)
-    {
-        try
-        {
-            await TenantLock.ReleaseExclusiveAsync(connection, column, tenant, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
-        {
-            // A broken connection: the server ends the session, and the lock with it.
-            _logger.LogDebug("Could not release the tenant lock explicitly: {Message}", e.Message);
         }
     }
 
