@@ -146,9 +146,29 @@ internal sealed partial class FilesRestore
     {
         slot.Journal = slot.Staging + JournalSuffix;
         var journal = new Journal(transaction.Id, transaction.Database, slot.Destination!, slot.Staging!, preRestore);
-        using var stream = new FileStream(slot.Journal, FileMode.Create, FileAccess.Write, FileShare.None);
-        stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(journal, Json.Options)));
+        WriteRecord(slot.Journal, journal, FileMode.Create);
+    }
+
+    /// <summary>Writes a small JSON record beside a folder and flushes it to disk before the folder is touched.</summary>
+    private static void WriteRecord<T>(string path, T record, FileMode mode)
+    {
+        using var stream = new FileStream(path, mode, FileAccess.Write, FileShare.None);
+        stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, Json.Options)));
         stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>A record <see cref="WriteRecord"/> wrote; null when it cannot be read or was cut short by a kill.</summary>
+    private static T? ReadRecord<T>(string path)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Json.Options);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The swap is settled (completed, or undone without a failure): the journals go.</summary>
@@ -168,16 +188,6 @@ internal sealed partial class FilesRestore
         }
     }
 
-    private static Journal? ReadJournal(string path)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<Journal>(File.ReadAllText(path), Json.Options);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            // Cut short: the process died while writing it, before the first rename of its folder.
-            return null;
-        }
-    }
+    // Null when cut short: the process died while writing it, before the first rename of its folder.
+    private static Journal? ReadJournal(string path) => ReadRecord<Journal>(path);
 }

@@ -1,8 +1,5 @@
-using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
-using TenantBackup.Engine.Internal;
 
 namespace TenantBackup.Engine.Restore;
 
@@ -77,17 +74,8 @@ internal sealed partial class FilesRestore
 
     private static bool IsOwnedBy(string record, StagingOwner owner)
     {
-        OwnerRecord? found;
-        try
-        {
-            found = JsonSerializer.Deserialize<OwnerRecord>(File.ReadAllText(record), Json.Options);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            // Cut short by the kill, or unreadable: whose it is cannot be told, so it stays.
-            return false;
-        }
-
+        // Cut short by the kill, or unreadable: whose it is cannot be told, so it stays.
+        var found = ReadRecord<OwnerRecord>(record);
         return found is not null
             && string.Equals(found.Database, owner.Database, StringComparison.Ordinal)
             && string.Equals(found.TenantColumn, owner.TenantColumn, StringComparison.Ordinal)
@@ -132,9 +120,7 @@ internal sealed partial class FilesRestore
 
         var record = new OwnerRecord(
             _owner.Database, _owner.TenantColumn, _owner.Tenant, Environment.MachineName, Environment.ProcessId, DateTimeOffset.UtcNow);
-        using var stream = new FileStream(staging + OwnerSuffix, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-        stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, Json.Options)));
-        stream.Flush(flushToDisk: true);
+        WriteRecord(staging + OwnerSuffix, record, FileMode.CreateNew);
     }
 
     /// <summary>Deletes the owner record of <paramref name="staging"/>; one that stays is harmless, and removed next time.</summary>
